@@ -1,0 +1,48 @@
+import { z } from "zod";
+import { coreConfigShape, refineCoreConfig } from "../core/config/core-schema.js";
+import { bacnetConfigSchema } from "../protocols/bacnet/config-schema.js";
+import { httpConfigSchema } from "../protocols/http/config-schema.js";
+import { modbusConfigSchema } from "../protocols/modbus/config-schema.js";
+import { snmpConfigSchema } from "../protocols/snmp/config-schema.js";
+import { sshConfigSchema } from "../protocols/ssh/config-schema.js";
+import { telnetConfigSchema } from "../protocols/telnet/config-schema.js";
+import { simulatorSchema } from "../sim/config-schema.js";
+
+/** Parses an empty section through its schema so every default applies. */
+function defaults<S extends z.ZodType>(schema: S) {
+  return () => schema.parse({}) as z.output<S>;
+}
+
+export const protocolsSchema = z.strictObject({
+  modbus: modbusConfigSchema.default(defaults(modbusConfigSchema)),
+  snmp: snmpConfigSchema.default(defaults(snmpConfigSchema)),
+  bacnet: bacnetConfigSchema.default(defaults(bacnetConfigSchema)),
+  ssh: sshConfigSchema.default(defaults(sshConfigSchema)),
+  telnet: telnetConfigSchema.default(defaults(telnetConfigSchema)),
+  http: httpConfigSchema.default(defaults(httpConfigSchema)),
+});
+
+/** The whole gateway configuration: core sections plus simulator, protocols, notifications and auth. */
+export const gatewayConfigSchema = z
+  .strictObject({
+    ...coreConfigShape,
+    simulator: simulatorSchema.default(defaults(simulatorSchema)),
+    alarms: z.strictObject({}).default({}),
+    protocols: protocolsSchema.default(defaults(protocolsSchema)),
+    notifications: z.strictObject({}).default({}),
+    auth: z.strictObject({}).default({}),
+  })
+  .superRefine((config, ctx) => {
+    refineCoreConfig(config, ctx);
+    if (config.simulator.enabled) return;
+    config.buses.forEach((bus, i) => {
+      if (bus.transport.type === "simulated")
+        ctx.addIssue({
+          code: "custom",
+          path: ["buses", i, "transport", "type"],
+          message: "a simulated bus needs simulator.enabled: true",
+        });
+    });
+  });
+
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

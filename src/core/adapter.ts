@@ -1,0 +1,109 @@
+/**
+ * The adapter contract: every protocol (Modbus, SNMP, BACnet, syslog, console, web …) is an adapter that gets
+ * everything it needs through its context — no globals. Construction does nothing; `start` does the work.
+ */
+import type { Logger } from "pino";
+import type { Disposer, GatewayEvents, Listener } from "./event-bus.js";
+import type { EventRecord } from "./events.js";
+import type { PlantSnapshot } from "./model.js";
+
+export type Role = "viewer" | "operator" | "admin";
+
+/** Who is acting: a logged-in user, an API token, or a protocol peer identified by address. */
+export interface Principal {
+  readonly user: string;
+  readonly roles: readonly Role[];
+  /** Which provider vouched for the user: local, radius, ldap, ad, token, or the protocol for anonymous peers. */
+  readonly source: string;
+  readonly mustChangePassword?: boolean;
+}
+
+export type AuthFailure = "invalid-credentials" | "locked" | "unreachable" | "timeout";
+
+export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: AuthFailure };
+
+/** The auth seam: is this user valid, and may this principal do that. Implemented in src/auth. */
+export interface AuthService {
+  authenticate(username: string, password: string, protocol: string, remoteAddress: string): Promise<AuthResult>;
+  /** Public-key login (SSH): the key's OpenSSH text form. */
+  authenticateKey?(username: string, publicKey: string, protocol: string, remoteAddress: string): Promise<AuthResult>;
+  /** The single place authorization is decided. */
+  authorize(principal: Principal, action: Action): boolean;
+}
+
+/** Everything an authorization check can be asked about. */
+export type Action =
+  | "read"
+  | "alarm.acknowledge"
+  | "measure"
+  | "equalize"
+  | "output.override"
+  | "simulator.control"
+  | "config.write"
+  | "users.manage";
+
+/** Health vocabulary shared by every component. */
+export type HealthState = "starting" | "ok" | "degraded" | "down" | "stopped";
+
+export interface HealthReport {
+  readonly component: string;
+  readonly state: HealthState;
+  readonly text: string;
+  readonly listeners: readonly string[];
+  readonly counters: Readonly<Record<string, number>>;
+}
+
+export interface HealthReporter {
+  set(state: HealthState, text?: string): void;
+  /** Announces an address the adapter listens on, e.g. `tcp://127.0.0.1:1502`. */
+  listening(address: string): void;
+  count(counter: string, increment?: number): void;
+}
+
+export interface ChangeFeed {
+  on<K extends keyof GatewayEvents>(event: K, listener: Listener<K>): Disposer;
+}
+
+export interface ModelReader {
+  /** The latest committed snapshot; cheap, never blocks. */
+  current(): PlantSnapshot;
+}
+
+/** Operations that change the plant or the gateway; each checks the principal's role and is audited. */
+export interface GatewayCommands {
+  run(principal: Principal, command: CommandRequest): Promise<CommandResult>;
+  /** Records an audit event (logins, protocol writes). */
+  audit(record: Omit<EventRecord, "seq" | "time" | "kind" | "severity" | "eventId" | "name"> & { name: string }): void;
+}
+
+export type CommandRequest =
+  | { readonly kind: "equalize"; readonly on: boolean; readonly stringId?: number; readonly block?: number }
+  | { readonly kind: "measure-resistance"; readonly stringId?: number }
+  | { readonly kind: "output"; readonly stringId: number; readonly output: "load" | "charge"; readonly closed: boolean }
+  | { readonly kind: "alarm-ack"; readonly alarmId: number | "all" }
+  | { readonly kind: "sim"; readonly args: readonly string[] };
+
+export type CommandResult = { ok: true; message: string; data?: unknown } | { ok: false; error: string; code: string };
+
+export interface AdapterContext<Config> {
+  /** The adapter's own validated config section. */
+  readonly config: Config;
+  readonly model: ModelReader;
+  readonly changes: ChangeFeed;
+  readonly auth: AuthService;
+  readonly commands: GatewayCommands;
+  readonly log: Logger;
+  readonly health: HealthReporter;
+  /** Aborted when the gateway stops. */
+  readonly signal: AbortSignal;
+  /** Registers a cleanup run at stop, in reverse order of registration. */
+  defer(cleanup: () => void | Promise<void>): void;
+  /** Storage folder (absolute) for the adapter's persistent files (keys, certificates). */
+  readonly storagePath: string;
+}
+
+export interface Adapter<Config> {
+  /** Component name used in logs and health, e.g. `modbus`. */
+  readonly name: string;
+  start(context: AdapterContext<Config>): Promise<void>;
+}
