@@ -1,10 +1,14 @@
 import { z } from "zod";
+import { authConfigSchema } from "../auth/config-schema.js";
+import { alarmsConfigSchema } from "../core/alarms/config-schema.js";
 import { coreConfigShape, refineCoreConfig } from "../core/config/core-schema.js";
 import { bacnetConfigSchema } from "../protocols/bacnet/config-schema.js";
+import { emailConfigSchema } from "../protocols/email/config-schema.js";
 import { httpConfigSchema } from "../protocols/http/config-schema.js";
 import { modbusConfigSchema } from "../protocols/modbus/config-schema.js";
 import { snmpConfigSchema } from "../protocols/snmp/config-schema.js";
 import { sshConfigSchema } from "../protocols/ssh/config-schema.js";
+import { syslogConfigSchema } from "../protocols/syslog/config-schema.js";
 import { telnetConfigSchema } from "../protocols/telnet/config-schema.js";
 import { simulatorSchema } from "../sim/config-schema.js";
 
@@ -22,15 +26,20 @@ export const protocolsSchema = z.strictObject({
   http: httpConfigSchema.default(defaults(httpConfigSchema)),
 });
 
+export const notificationsSchema = z.strictObject({
+  syslog: syslogConfigSchema,
+  email: emailConfigSchema.default(defaults(emailConfigSchema)),
+});
+
 /** The whole gateway configuration: core sections plus simulator, protocols, notifications and auth. */
 export const gatewayConfigSchema = z
   .strictObject({
     ...coreConfigShape,
     simulator: simulatorSchema.default(defaults(simulatorSchema)),
-    alarms: z.strictObject({}).default({}),
+    alarms: alarmsConfigSchema.default(defaults(alarmsConfigSchema)),
     protocols: protocolsSchema.default(defaults(protocolsSchema)),
-    notifications: z.strictObject({}).default({}),
-    auth: z.strictObject({}).default({}),
+    notifications: notificationsSchema.default(defaults(notificationsSchema)),
+    auth: authConfigSchema.default(defaults(authConfigSchema)),
   })
   .superRefine((config, ctx) => {
     refineCoreConfig(config, ctx);

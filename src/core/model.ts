@@ -124,8 +124,11 @@ class Snapshot implements PlantSnapshot {
   }
 }
 
-/** Computes derived points before a snapshot is frozen; `dirtyStrings` are the string indexes whose blocks changed. */
-export type Deriver = (model: WorkingModel, dirtyStrings: ReadonlySet<number>) => void;
+/**
+ * Computes derived values before a snapshot is frozen, on every commit. `dirtyStrings` are the string indexes whose
+ * blocks changed; `changes` what was written since the last commit (derivers may append by writing).
+ */
+export type Deriver = (model: WorkingModel, dirtyStrings: ReadonlySet<number>, changes: readonly PointChange[]) => void;
 
 /** Write access to the model between commits; only the poller, analysis and the store's owner hold it. */
 export interface WorkingModel {
@@ -243,17 +246,27 @@ export class ModelStore implements WorkingModel {
 
   /** Freezes the working model into a new snapshot; returns undefined when nothing changed. */
   commit(now = Date.now()): { snapshot: PlantSnapshot; delta: ModelDelta } | undefined {
-    if (this.dirtyStrings.size > 0) for (const derive of this.derivers) derive(this, this.dirtyStrings);
     if (!this.pending) return undefined;
+    for (const derive of this.derivers) derive(this, this.dirtyStrings, this.changes);
     const previous = this.current;
     const columns = new Map<string, PointColumn>();
     for (const p of POINTS) {
-      const c = this.dirtyColumns.has(p.id) ? copyColumn(this.working.get(p.id) as PointColumn) : previous.column(p.id as PointId);
+      const c = this.dirtyColumns.has(p.id)
+        ? copyColumn(this.working.get(p.id) as PointColumn)
+        : previous.column(p.id as PointId);
       columns.set(p.id, c);
     }
     const devices = this.dirtyDevices.size > 0 ? [...this.deviceStates] : previous.devices;
     const changedDevices = [...this.dirtyDevices].map((i) => this.deviceStates[i] as DeviceState);
-    const snapshot = new Snapshot(previous.version + 1, now, this.topology, columns, devices, this.alarms, this.summary);
+    const snapshot = new Snapshot(
+      previous.version + 1,
+      now,
+      this.topology,
+      columns,
+      devices,
+      this.alarms,
+      this.summary,
+    );
     const delta: ModelDelta = {
       fromVersion: previous.version,
       toVersion: snapshot.version,
@@ -291,7 +304,8 @@ export const stringAggregates: Deriver = (model, dirtyStrings) => {
         sum += v;
         n++;
       }
-      if (model.quality("block.temperature", row) === Q_GOOD) tMax = Math.max(tMax, model.read("block.temperature", row));
+      if (model.quality("block.temperature", row) === Q_GOOD)
+        tMax = Math.max(tMax, model.read("block.temperature", row));
     }
     const q = n > 0 ? Q_GOOD : Q_COMM_LOST;
     model.write("string.blockVoltageMin", index, n > 0 ? min : Number.NaN, q, now);

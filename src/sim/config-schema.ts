@@ -46,7 +46,10 @@ export const simulatorSchema = z
       .default(false)
       .meta({ description: "Delay replies by the byte time of the request and reply at the bus baud rate." }),
     seed: z.number().int().default(1).meta({ description: "Seed of the per-block spread, so runs are repeatable." }),
-    control: z.boolean().default(true).meta({ description: "Accept live control (bmsgw sim …) on the control socket." }),
+    control: z
+      .boolean()
+      .default(true)
+      .meta({ description: "Accept live control (bmsgw sim …) on the control socket." }),
     mode: z.enum(["float", "charge", "rest"]).default("float"),
     initialSoc: z.number().min(0).max(100).default(100),
     ambientTemperature: z.number().default(23),

@@ -91,7 +91,9 @@ export const stringSchema = z.strictObject({
         .meta({ description: "First address (consecutive addresses follow), or one address per device." }),
     })
     .meta({ description: "Block probes: cell-probe (one per block) or string-master (up to 120 blocks each)." }),
-  stringSensor: deviceRef.optional().meta({ description: "String voltage/current sensor (not needed with a string master)." }),
+  stringSensor: deviceRef
+    .optional()
+    .meta({ description: "String voltage/current sensor (not needed with a string master)." }),
   relay: deviceRef.optional().meta({ description: "Relay module for load/charge-disconnect outputs." }),
   serials: z
     .record(z.string().regex(/^\d+$/), z.string().min(1))
@@ -134,14 +136,20 @@ export type SiteConfig = z.infer<typeof siteSchema>;
 export function refineCoreConfig(config: CoreConfig, ctx: z.RefinementCtx): void {
   const busIds = new Set<string>();
   config.buses.forEach((bus, i) => {
-    if (busIds.has(bus.id)) ctx.addIssue({ code: "custom", path: ["buses", i, "id"], message: `duplicate bus id "${bus.id}"` });
+    if (busIds.has(bus.id))
+      ctx.addIssue({ code: "custom", path: ["buses", i, "id"], message: `duplicate bus id "${bus.id}"` });
     busIds.add(bus.id);
   });
   const used = new Map<string, string>();
   const claim = (bus: string, address: number, owner: string, path: (string | number)[]) => {
     const key = `${bus}/${address}`;
     const previous = used.get(key);
-    if (previous) ctx.addIssue({ code: "custom", path, message: `address ${address} on bus "${bus}" is already used by ${previous}` });
+    if (previous)
+      ctx.addIssue({
+        code: "custom",
+        path,
+        message: `address ${address} on bus "${bus}" is already used by ${previous}`,
+      });
     else used.set(key, owner);
   };
   const checkProfile = (id: string, path: (string | number)[]) => {
@@ -159,7 +167,11 @@ export function refineCoreConfig(config: CoreConfig, ctx: z.RefinementCtx): void
       return;
     }
     if (profile.blocksPerDevice === 0) {
-      ctx.addIssue({ code: "custom", path: at("probes", "profile"), message: `profile "${profile.id}" does not measure blocks` });
+      ctx.addIssue({
+        code: "custom",
+        path: at("probes", "profile"),
+        message: `profile "${profile.id}" does not measure blocks`,
+      });
       return;
     }
     const devices = Math.ceil(s.blocks / profile.blocksPerDevice);
@@ -174,7 +186,11 @@ export function refineCoreConfig(config: CoreConfig, ctx: z.RefinementCtx): void
       });
     addresses.forEach((a, k) => {
       if (a > 247)
-        ctx.addIssue({ code: "custom", path: at("probes", "address"), message: `device ${k + 1} would be at address ${a} > 247` });
+        ctx.addIssue({
+          code: "custom",
+          path: at("probes", "address"),
+          message: `device ${k + 1} would be at address ${a} > 247`,
+        });
       else claim(s.bus, a, `string ${s.id} probe ${k + 1}`, at("probes", "address"));
     });
     for (const role of ["stringSensor", "relay"] as const) {
@@ -191,7 +207,8 @@ export function refineCoreConfig(config: CoreConfig, ctx: z.RefinementCtx): void
   });
   if (config.environment) {
     const env = config.environment;
-    if (!busIds.has(env.bus)) ctx.addIssue({ code: "custom", path: ["environment", "bus"], message: `unknown bus "${env.bus}"` });
+    if (!busIds.has(env.bus))
+      ctx.addIssue({ code: "custom", path: ["environment", "bus"], message: `unknown bus "${env.bus}"` });
     checkProfile(env.profile, ["environment", "profile"]);
     claim(env.bus, env.address, "the environment sensor", ["environment", "address"]);
   }

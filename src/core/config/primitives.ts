@@ -12,7 +12,10 @@ export function parseDuration(text: string | number): number | undefined {
 
 /** A duration in the config: a number of milliseconds or a string such as `30s`; validated to milliseconds. */
 export const duration = z
-  .union([z.number().nonnegative(), z.string().regex(/^\s*\d+(\.\d+)?\s*(ms|s|m|h|d)?\s*$/, "expected e.g. 500ms, 30s, 10m, 2h, 7d")])
+  .union([
+    z.number().nonnegative(),
+    z.string().regex(/^\s*\d+(\.\d+)?\s*(ms|s|m|h|d)?\s*$/, "expected e.g. 500ms, 30s, 10m, 2h, 7d"),
+  ])
   .transform((value) => parseDuration(value) ?? 0)
   .meta({ description: "Duration: milliseconds, or a number with unit ms, s, m, h or d (e.g. 30s)." });
 

@@ -9,7 +9,15 @@ export const cellProbe: DeviceProfile = {
   identity: STANDARD_IDENTITY,
   fields: [
     { name: "status", address: 16, type: "u16", scale: 1, unit: "", description: "Status bits.", status: true },
-    { name: "voltage", address: 17, type: "u16", scale: 0.001, unit: "V", description: "Block voltage, mV.", point: "block.voltage" },
+    {
+      name: "voltage",
+      address: 17,
+      type: "u16",
+      scale: 0.001,
+      unit: "V",
+      description: "Block voltage, mV.",
+      point: "block.voltage",
+    },
     {
       name: "temperature",
       address: 18,

@@ -1,7 +1,15 @@
 import { type DeviceProfile, STANDARD_IDENTITY } from "./types.js";
 
 const blockFields: DeviceProfile["fields"] = [
-  { name: "voltage", address: 0, type: "u16", scale: 0.001, unit: "V", description: "Block voltage, mV.", point: "block.voltage" },
+  {
+    name: "voltage",
+    address: 0,
+    type: "u16",
+    scale: 0.001,
+    unit: "V",
+    description: "Block voltage, mV.",
+    point: "block.voltage",
+  },
   {
     name: "temperature",
     address: 1,
@@ -41,7 +49,14 @@ export const stringMaster: DeviceProfile = {
   identity: { ...STANDARD_IDENTITY, blockCount: 5 },
   fields: [
     { name: "status", address: 4, type: "u16", scale: 1, unit: "", description: "Master status bits.", status: true },
-    { name: "blockCount", address: 5, type: "u16", scale: 1, unit: "", description: "Number of block sensors attached." },
+    {
+      name: "blockCount",
+      address: 5,
+      type: "u16",
+      scale: 1,
+      unit: "",
+      description: "Number of block sensors attached.",
+    },
     {
       name: "stringVoltage",
       address: 8,

@@ -42,14 +42,23 @@ export interface DeviceProfile {
   /** Blocks one device measures: 1 for a cell probe, up to 120 for a string master, 0 for other sensors. */
   readonly blocksPerDevice: number;
   /** Identity registers, read at discovery and after every comm restore. */
-  readonly identity: { readonly type: number; readonly serial: number; readonly firmware: number; readonly blockCount?: number };
+  readonly identity: {
+    readonly type: number;
+    readonly serial: number;
+    readonly firmware: number;
+    readonly blockCount?: number;
+  };
   /** Device-level fields: string, system or block points (single-block probes) and the status word. */
   readonly fields: readonly RegisterField[];
   /** Repeated per block on multi-block devices. */
   readonly blockRecord?: { readonly base: number; readonly stride: number; readonly fields: readonly RegisterField[] };
   readonly commands: Partial<Record<CommandName, CommandDefinition>>;
   /** Read-only inputs served as discrete inputs (FC02) in addition to the status registers. */
-  readonly discreteInputs?: readonly { readonly address: number; readonly name: string; readonly description: string }[];
+  readonly discreteInputs?: readonly {
+    readonly address: number;
+    readonly name: string;
+    readonly description: string;
+  }[];
 }
 
 /** Status word bits shared by every profile. */

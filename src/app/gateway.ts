@@ -1,0 +1,314 @@
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Logger } from "pino";
+import { createAuthService } from "../auth/index.js";
+import type { AdapterContext, AuthService, HealthReport, ModelReader, Principal } from "../core/adapter.js";
+import { EventBus } from "../core/event-bus.js";
+import type { EventRecord } from "../core/events.js";
+import { ModelStore, type PlantSnapshot, stringAggregates } from "../core/model.js";
+import type { BusEndpoint } from "../core/poller/bus-master.js";
+import { Poller } from "../core/poller/poller.js";
+import type { ServiceContext } from "../core/service.js";
+import { buildTopology, type PlantTopology } from "../core/topology.js";
+import { SimControlError, type Simulator, startSimulator } from "../sim/index.js";
+import { CommandRouter } from "./commands.js";
+import type { GatewayConfig } from "./config-schema.js";
+import { startControlServer } from "./control-server.js";
+import { HealthRegistry } from "./health.js";
+import { createLogger } from "./logger.js";
+import { ADAPTERS, type AdapterEntry, SERVICES, type ServiceEntry } from "./registry.js";
+
+export interface GatewayOptions {
+  readonly config: GatewayConfig;
+  /** The file the config came from; commands that change settings write it back. */
+  readonly configFile?: string;
+  readonly log?: Logger;
+  readonly adapters?: readonly AdapterEntry[];
+  readonly services?: readonly ServiceEntry[];
+  /** Replaces the auth chain (tests). */
+  readonly auth?: AuthService;
+  /** Listen on the local control socket (bmsgw sim …). Default true. */
+  readonly controlSocket?: boolean;
+}
+
+export interface Gateway {
+  readonly config: GatewayConfig;
+  readonly topology: PlantTopology;
+  readonly store: ModelStore;
+  readonly bus: EventBus;
+  readonly model: ModelReader;
+  readonly commands: CommandRouter;
+  readonly auth: AuthService;
+  readonly poller: Poller;
+  readonly simulator?: Simulator;
+  readonly log: Logger;
+  readonly storagePath: string;
+  health(): HealthReport[];
+  /** Every address a listener announced, e.g. `tcp://127.0.0.1:1502`. */
+  listeners(): string[];
+  /** Resolves with the first snapshot that satisfies `predicate` (tests, CLI waits). */
+  waitFor(predicate: (s: PlantSnapshot) => boolean, timeoutMs?: number): Promise<PlantSnapshot>;
+  stop(): Promise<void>;
+}
+
+/** The gateway itself acts under this principal for scheduled work. */
+export const SYSTEM_PRINCIPAL: Principal = { user: "system", roles: ["admin"], source: "gateway" };
+
+/**
+ * Starts the whole gateway: model, core services, simulator (when enabled), poller, protocol adapters.
+ * A failing adapter is reported down and the rest go on; `stop()` undoes everything in reverse order.
+ */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config } = options;
+  const log = options.log ?? createLogger(config.logging.level);
+  const storagePath = resolve(config.storage.path);
+  mkdirSync(storagePath, { recursive: true });
+  const topology = buildTopology(config);
+  const store = new ModelStore(topology);
+  store.addDeriver(stringAggregates);
+  const bus = new EventBus((event, error) =>
+    log.error({ err: error, event }, "a listener failed; the others still ran"),
+  );
+  const health = new HealthRegistry();
+  const abort = new AbortController();
+  const cleanups: (() => void | Promise<void>)[] = [];
+  const defer = (fn: () => void | Promise<void>) => void cleanups.push(fn);
+
+  // Events raised while a commit is in progress are delivered right after its snapshot.
+  let committing = false;
+  const queued: EventRecord[] = [];
+  const emit = (record: EventRecord) => {
+    if (committing) queued.push(record);
+    else bus.emit("event", record);
+  };
+  const commit = () => {
+    committing = true;
+    let result: ReturnType<ModelStore["commit"]>;
+    try {
+      result = store.commit();
+    } finally {
+      committing = false;
+    }
+    if (result) bus.emit("snapshot", result.snapshot, result.delta);
+    for (const record of queued.splice(0)) bus.emit("event", record);
+  };
+  let commitTimer: NodeJS.Timeout | undefined;
+  const requestCommit = () => {
+    commitTimer ??= setTimeout(() => {
+      commitTimer = undefined;
+      commit();
+    }, 0);
+  };
+  defer(() => clearTimeout(commitTimer));
+
+  const auth = options.auth ?? createAuthService();
+  const commands = new CommandRouter(auth, emit);
+  const model: ModelReader = { current: () => store.snapshot() };
+
+  const stop = async () => {
+    abort.abort();
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        log.error({ err: error }, "cleanup failed during stop");
+      }
+    }
+  };
+
+  try {
+    for (const entry of options.services ?? SERVICES) {
+      const name = entry.service.name;
+      const ctx: ServiceContext<never> = {
+        config: entry.section(config) as never,
+        store,
+        bus,
+        emit,
+        requestCommit,
+        commands,
+        log: log.child({ component: name }),
+        health: health.reporter(name),
+        signal: abort.signal,
+        defer,
+        storagePath,
+      };
+      await entry.service.start(ctx);
+    }
+
+    let simulator: Simulator | undefined;
+    if (config.simulator.enabled) {
+      const simLog = log.child({ component: "simulator" });
+      simulator = await startSimulator({
+        topology,
+        buses: config.buses,
+        config: config.simulator,
+        log: simLog,
+        exposure: "loopback",
+      });
+      const sim = simulator;
+      defer(() => sim.stop());
+      const simHealth = health.reporter("simulator");
+      for (const a of sim.attachments)
+        simHealth.listening(a.kind === "tcp" ? `rtu-tcp://${a.host}:${a.port} (${a.bus})` : a.path);
+      simHealth.set("ok", `${topology.devices.length} devices on ${config.buses.length} buses`);
+      commands.handle("sim", async (request) => {
+        try {
+          return { ok: true, message: sim.control.execute(request.args) };
+        } catch (error) {
+          if (error instanceof SimControlError) return { ok: false, error: error.message, code: "E_SIM_USAGE" };
+          throw error;
+        }
+      });
+    }
+
+    const endpoint = (busId: string): BusEndpoint => {
+      const busConfig = config.buses.find((b) => b.id === busId);
+      const t = busConfig?.transport;
+      if (!t) throw new Error(`unknown bus ${busId}`);
+      if (t.type === "serial")
+        return {
+          type: "serial",
+          path: t.path,
+          baudRate: t.baudRate,
+          parity: t.parity,
+          stopBits: t.stopBits,
+          dataBits: t.dataBits,
+        };
+      if (t.type === "rtu-tcp") return { type: "tcp", host: t.host, port: t.port };
+      const attached = simulator?.attachments.find((a) => a.bus === busId);
+      if (attached?.kind !== "tcp") throw new Error(`simulated bus ${busId} has no simulator endpoint`);
+      return { type: "tcp", host: attached.host, port: attached.port };
+    };
+    const pollerHealth = health.reporter("poller");
+    const poller = new Poller({
+      topology,
+      buses: config.buses,
+      store,
+      endpoint: (b) => endpoint(b.id),
+      emit,
+      onSweep: (report) => {
+        pollerHealth.count("sweeps");
+        pollerHealth.set(
+          report.failedDevices > 0 ? "degraded" : "ok",
+          report.failedDevices > 0 ? `${report.failedDevices} device(s) not answering on ${report.bus}` : "",
+        );
+        commit();
+      },
+      log: log.child({ component: "poller" }),
+    });
+    poller.start();
+    defer(() => poller.stop());
+    registerPollerCommands(commands, poller, topology);
+
+    const gatewayPartial = { config, topology, store, bus, model, commands, auth, poller, log, storagePath };
+    for (const entry of options.adapters ?? ADAPTERS) {
+      const section = entry.section(config);
+      const name = entry.adapter.name;
+      if (!section.enabled) continue;
+      const reporter = health.reporter(name);
+      const ctx: AdapterContext<never> = {
+        config: section as never,
+        model,
+        changes: bus,
+        auth,
+        commands,
+        log: log.child({ component: name }),
+        health: reporter,
+        signal: abort.signal,
+        defer,
+        storagePath,
+      };
+      try {
+        await entry.adapter.start(ctx);
+        reporter.set("ok");
+      } catch (error) {
+        reporter.set("down", (error as Error).message);
+        log.error({ err: error, component: name }, `${name} failed to start; the other interfaces go on`);
+      }
+    }
+
+    if (options.controlSocket !== false) {
+      const server = await startControlServer({
+        storagePath,
+        commands,
+        model,
+        health: () => health.all(),
+        log: log.child({ component: "control" }),
+      });
+      defer(() => new Promise<void>((done) => server.close(() => done())));
+    }
+
+    return {
+      ...gatewayPartial,
+      ...(simulator ? { simulator } : {}),
+      health: () => health.all(),
+      listeners: () => health.all().flatMap((h) => h.listeners),
+      waitFor: (predicate, timeoutMs = 10_000) => waitForSnapshot(bus, store, predicate, timeoutMs),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function registerPollerCommands(commands: CommandRouter, poller: Poller, topology: PlantTopology): void {
+  const strings = (stringId?: number) => {
+    const list = stringId === undefined ? topology.strings : topology.strings.filter((s) => s.id === stringId);
+    if (list.length === 0) throw new Error(`no string ${stringId}`);
+    return list;
+  };
+  const summarize = (what: string, results: { written: number; errors: string[] }[]) => {
+    const written = results.reduce((n, r) => n + r.written, 0);
+    const errors = results.flatMap((r) => r.errors);
+    if (written === 0 && errors.length > 0) return { ok: false as const, error: errors.join("; "), code: "E_DEVICE" };
+    return {
+      ok: true as const,
+      message: `${what}: ${written} device write(s)${errors.length ? `, ${errors.length} failed` : ""}`,
+    };
+  };
+  commands.handle("equalize", async (r) => {
+    const targets = strings(r.stringId);
+    const results = [];
+    for (const s of targets) {
+      const blocks = r.block !== undefined ? [r.block] : Array.from({ length: s.blockCount }, (_, i) => i + 1);
+      for (const b of blocks) results.push(await poller.command("equalize", s.index, r.on ? 1 : 0, b));
+    }
+    return summarize(`equalize ${r.on ? "on" : "off"}`, results);
+  });
+  commands.handle("measure-resistance", async (r) => {
+    const results = [];
+    for (const s of strings(r.stringId)) results.push(await poller.command("measureResistance", s.index, 1));
+    return summarize("resistance measurement started", results);
+  });
+  commands.handle("output", async (r) => {
+    const [s] = strings(r.stringId);
+    if (!s) throw new Error(`no string ${r.stringId}`);
+    const name = r.output === "load" ? "loadDisconnect" : "chargeDisconnect";
+    return summarize(`${r.output} output ${r.closed ? "closed" : "open"}`, [
+      await poller.command(name, s.index, r.closed),
+    ]);
+  });
+}
+
+function waitForSnapshot(
+  bus: EventBus,
+  store: ModelStore,
+  predicate: (s: PlantSnapshot) => boolean,
+  timeoutMs: number,
+): Promise<PlantSnapshot> {
+  const now = store.snapshot();
+  if (predicate(now)) return Promise.resolve(now);
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      dispose();
+      reject(new Error(`condition not met within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const dispose = bus.on("snapshot", (snapshot) => {
+      if (!predicate(snapshot)) return;
+      clearTimeout(timer);
+      dispose();
+      resolvePromise(snapshot);
+    });
+  });
+}

@@ -1,0 +1,24 @@
+import type { Adapter } from "../core/adapter.js";
+import type { CoreService } from "../core/service.js";
+import type { GatewayConfig } from "./config-schema.js";
+
+/** A protocol adapter and where its config section is. */
+export interface AdapterEntry {
+  readonly adapter: Adapter<never>;
+  readonly section: (config: GatewayConfig) => { enabled: boolean } & object;
+}
+
+/** A core service and its config section. */
+export interface ServiceEntry {
+  readonly service: CoreService<never>;
+  readonly section: (config: GatewayConfig) => object;
+}
+
+/**
+ * Every protocol adapter the gateway can run, in start order. Add one line per adapter:
+ *   { adapter: modbusAdapter, section: (c) => c.protocols.modbus },
+ */
+export const ADAPTERS: readonly AdapterEntry[] = [];
+
+/** Core services, started before the poller so their derivers see the first sweep. */
+export const SERVICES: readonly ServiceEntry[] = [];

@@ -1,0 +1,17 @@
+import type { CliCommand } from "../types.js";
+import { checkConfigCommand } from "./check-config.js";
+import { discoverCommand } from "./discover.js";
+import { generateCommand } from "./generate.js";
+import { simCommand } from "./sim.js";
+import { simulateCommand } from "./simulate.js";
+import { startCommand } from "./start.js";
+
+/** Every `bmsgw` sub-command; add one line per new command. */
+export const COMMANDS: readonly CliCommand[] = [
+  startCommand,
+  checkConfigCommand,
+  simCommand,
+  simulateCommand,
+  discoverCommand,
+  generateCommand,
+];

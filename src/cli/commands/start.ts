@@ -1,0 +1,66 @@
+import { parseArgs } from "node:util";
+import { type Gateway, startGateway } from "../../app/gateway.js";
+import { createLogger } from "../../app/logger.js";
+import { plantSummary } from "../../app/summary.js";
+import { configPath, loadConfigOrReport } from "../config-file.js";
+import { type CliCommand, EXIT } from "../types.js";
+
+export const startCommand: CliCommand = {
+  name: "start",
+  summary: "start the gateway (default config: config/demo.yaml, the built-in simulator)",
+  usage: "bmsgw start [--config FILE]",
+  async run(args) {
+    const { values } = parseArgs({ args, options: { config: { type: "string", short: "c" } } });
+    const file = configPath(values.config);
+    const config = loadConfigOrReport(file);
+    if (!config) return EXIT.config;
+    const log = createLogger(config.logging.level);
+    const started = performance.now();
+    let gateway: Gateway;
+    try {
+      gateway = await startGateway({ config, configFile: file, log });
+    } catch (error) {
+      log.fatal({ err: error }, `gateway failed to start: ${(error as Error).message}`);
+      return EXIT.failure;
+    }
+    const t = gateway.topology;
+    log.info(
+      `bms-gateway started in ${Math.round(performance.now() - started)} ms — site "${config.site.name}"${config.site.location ? ` (${config.site.location})` : ""}, config ${file}`,
+    );
+    for (const bus of config.buses) {
+      const devices = t.devices.filter((d) => d.bus === bus.id).length;
+      const tr = bus.transport;
+      const where =
+        tr.type === "serial"
+          ? `${tr.path} ${tr.baudRate} baud`
+          : tr.type === "rtu-tcp"
+            ? `rtu-tcp ${tr.host}:${tr.port}`
+            : `simulated ${tr.baudRate} baud`;
+      log.info(`bus ${bus.id}: ${where}, ${devices} devices`);
+    }
+    for (const s of t.strings)
+      log.info(
+        `string ${s.id} "${s.name}": ${s.blockCount} × ${s.nominalBlockVoltage} V ${s.chemistry}, ${s.capacityAh} Ah, bus ${s.bus}`,
+      );
+    for (const h of gateway.health()) for (const l of h.listeners) log.info(`${h.component} listening on ${l}`);
+    for (const h of gateway.health()) if (h.state === "down") log.error(`${h.component} is down: ${h.text}`);
+    let timer: NodeJS.Timeout | undefined;
+    if (config.logging.summaryInterval > 0)
+      timer = setInterval(
+        () => log.info({ component: "plant" }, plantSummary(gateway.model.current())),
+        config.logging.summaryInterval,
+      );
+    await new Promise<void>((resolve) => {
+      const shutdown = (signal: string) => {
+        log.info(`${signal} received, stopping`);
+        resolve();
+      };
+      process.once("SIGINT", () => shutdown("SIGINT"));
+      process.once("SIGTERM", () => shutdown("SIGTERM"));
+    });
+    clearInterval(timer);
+    await gateway.stop();
+    log.info("stopped");
+    return EXIT.ok;
+  },
+};

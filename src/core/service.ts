@@ -1,0 +1,31 @@
+/**
+ * Core services (alarms, event log, history, analysis) run inside the gateway next to the poller. Unlike protocol
+ * adapters they may write the model: through derivers that run inside each commit, so a snapshot's alarms and
+ * derived values always match its measurements.
+ */
+import type { Logger } from "pino";
+import type { GatewayCommands, HealthReporter } from "./adapter.js";
+import type { EventBus } from "./event-bus.js";
+import type { EventRecord } from "./events.js";
+import type { ModelStore } from "./model.js";
+
+export interface ServiceContext<Config> {
+  readonly config: Config;
+  readonly store: ModelStore;
+  readonly bus: EventBus;
+  /** Publishes an event; during a commit it is delivered right after that commit's snapshot. */
+  emit(record: EventRecord): void;
+  /** Asks for a commit soon (e.g. after an acknowledgement changed the alarm list). */
+  requestCommit(): void;
+  readonly commands: GatewayCommands;
+  readonly log: Logger;
+  readonly health: HealthReporter;
+  readonly signal: AbortSignal;
+  defer(cleanup: () => void | Promise<void>): void;
+  readonly storagePath: string;
+}
+
+export interface CoreService<Config> {
+  readonly name: string;
+  start(context: ServiceContext<Config>): Promise<void>;
+}
