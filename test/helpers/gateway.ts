@@ -1,0 +1,68 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { type GatewayConfig, gatewayConfigSchema } from "../../src/app/config-schema.js";
+import { type Gateway, type GatewayOptions, startGateway } from "../../src/app/gateway.js";
+import { formatConfigErrors, parseConfig } from "../../src/core/config/load.js";
+
+/** A small simulated plant: `strings` strings of `blocks` 12 V cell probes, one bus each, fast polling. */
+export function smallPlantYaml(options: { strings?: number; blocks?: number; extra?: string } = {}): string {
+  const strings = options.strings ?? 2;
+  const blocks = options.blocks ?? 8;
+  const lines = ["site: { name: Test plant, location: Lab, contact: test@example.com }", "buses:"];
+  for (let i = 1; i <= strings; i++)
+    lines.push(
+      `  - id: bus${i}`,
+      "    transport: { type: simulated, baudRate: 115200 }",
+      "    timing: { timeout: 100ms, retries: 1, pollInterval: 100ms, commLossAfter: 2 }",
+    );
+  lines.push("strings:");
+  for (let i = 1; i <= strings; i++)
+    lines.push(
+      `  - id: ${i}`,
+      `    bus: bus${i}`,
+      `    blocks: ${blocks}`,
+      "    probes: { profile: cell-probe, address: 1 }",
+      "    stringSensor: { address: 201 }",
+      "    relay: { address: 220 }",
+    );
+  lines.push("environment: { bus: bus1, address: 210 }", "simulator: { enabled: true, seed: 7 }");
+  if (options.extra) lines.push(options.extra);
+  return `${lines.join("\n")}\n`;
+}
+
+export function parseTestConfig(yaml: string): GatewayConfig {
+  const result = parseConfig(gatewayConfigSchema, yaml);
+  if (!result.ok) throw new Error(formatConfigErrors("test.yaml", result.errors));
+  return result.config;
+}
+
+export interface TestGateway extends Gateway {
+  /** Stops the gateway and removes its storage folder. */
+  close(): Promise<void>;
+}
+
+/** Starts a real gateway on the simulator with storage in a fresh temporary folder; call close() in `after`. */
+export async function startTestGateway(
+  yaml: string = smallPlantYaml(),
+  options: Omit<GatewayOptions, "config"> = {},
+): Promise<TestGateway> {
+  const config = parseTestConfig(yaml);
+  const storage = mkdtempSync(join(tmpdir(), "bmsgw-test-"));
+  config.storage.path = storage;
+  const log = options.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const gateway = await startGateway({ ...options, config, log });
+  return {
+    ...gateway,
+    async close() {
+      await gateway.stop();
+      rmSync(storage, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits until every configured device answers. */
+export function allDevicesOk(gateway: Gateway, timeoutMs = 10_000) {
+  return gateway.waitFor((s) => s.devices.length > 0 && s.devices.every((d) => d.comm === "ok"), timeoutMs);
+}
