@@ -106,7 +106,9 @@ export class SimBusEndpoint {
     const wait = received + delay - performance.now();
     if (wait > 0.2) await new Promise((r) => setTimeout(r, wait));
     if (device.faults.crc > 0 && this.random() < device.faults.crc) {
-      reply[reply.length - 1] = (reply[reply.length - 1] as number) ^ 0x5a;
+      // Line noise: flip a data bit and keep the old CRC, so a master that skipped the check would read a wrong value.
+      const at = reply.length > 5 ? reply.length - 3 : reply.length - 1;
+      reply[at] = (reply[at] as number) ^ 0x01;
     }
     this.stats.replies++;
     write(reply);

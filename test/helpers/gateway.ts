@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { type GatewayConfig, gatewayConfigSchema } from "../../src/app/config-schema.js";
 import { type Gateway, type GatewayOptions, startGateway } from "../../src/app/gateway.js";
+import type { Principal } from "../../src/core/adapter.js";
 import { formatConfigErrors, parseConfig } from "../../src/core/config/load.js";
+import { blockRow } from "../../src/core/topology.js";
 
 /** A small simulated plant: `strings` strings of `blocks` 12 V cell probes, one bus each, fast polling. */
 export function smallPlantYaml(options: { strings?: number; blocks?: number; extra?: string } = {}): string {
@@ -65,4 +67,20 @@ export async function startTestGateway(
 /** Waits until every configured device answers. */
 export function allDevicesOk(gateway: Gateway, timeoutMs = 10_000) {
   return gateway.waitFor((s) => s.devices.length > 0 && s.devices.every((d) => d.comm === "ok"), timeoutMs);
+}
+
+export const TEST_ADMIN: Principal = { user: "test-admin", roles: ["admin"], source: "test" };
+
+/** Row of block `block` of string `stringId` in the block tables; throws when out of range. */
+export function rowOf(gateway: Gateway, stringId: number, block: number): number {
+  const row = blockRow(gateway.topology, stringId, block);
+  if (row === undefined) throw new Error(`no block ${stringId}/${block}`);
+  return row;
+}
+
+/** Runs a simulator command (`bmsgw sim …` words) and fails when it is refused. */
+export async function sim(gateway: Gateway, ...args: string[]): Promise<string> {
+  const result = await gateway.commands.run(TEST_ADMIN, { kind: "sim", args });
+  if (!result.ok) throw new Error(`sim ${args.join(" ")}: ${result.error}`);
+  return result.message;
 }

@@ -7,19 +7,24 @@ import { type Simulator, startSimulator } from "../../sim/index.js";
 import { configPath, loadConfigOrReport } from "../config-file.js";
 import { type CliCommand, EXIT } from "../types.js";
 
-function parseRange(text: string): number[] | undefined {
-  const m = /^(\d+)(?:-(\d+))?$/.exec(text);
-  if (!m) return undefined;
-  const from = Number(m[1]);
-  const to = Number(m[2] ?? m[1]);
-  if (from < 1 || to > 247 || from > to) return undefined;
-  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+/** "1-120,201,210-220" → the addresses, or undefined when malformed or outside 1..247. */
+export function parseAddressList(text: string): number[] | undefined {
+  const out = new Set<number>();
+  for (const part of text.split(",")) {
+    const m = /^\s*(\d+)(?:\s*-\s*(\d+))?\s*$/.exec(part);
+    if (!m) return undefined;
+    const from = Number(m[1]);
+    const to = Number(m[2] ?? m[1]);
+    if (from < 1 || to > 247 || from > to) return undefined;
+    for (let a = from; a <= to; a++) out.add(a);
+  }
+  return [...out].sort((a, b) => a - b);
 }
 
 export const discoverCommand: CliCommand = {
   name: "discover",
   summary: "scan a bus for devices and compare them with the configuration (missing, extra, wrong type)",
-  usage: "bmsgw discover --bus ID [--config FILE] [--addresses 1-247] [--json]",
+  usage: "bmsgw discover --bus ID [--config FILE] [--addresses 1-120,201] [--json]",
   async run(args) {
     const { values } = parseArgs({
       args,
@@ -33,10 +38,10 @@ export const discoverCommand: CliCommand = {
     const config = loadConfigOrReport(configPath(values.config));
     if (!config) return EXIT.config;
     const bus = config.buses.find((b) => b.id === values.bus);
-    const addresses = parseRange(values.addresses);
+    const addresses = parseAddressList(values.addresses);
     if (!bus || !addresses) {
       process.stderr.write(
-        `${!bus ? `unknown bus "${values.bus ?? ""}"; buses: ${config.buses.map((b) => b.id).join(", ")}` : "addresses must look like 1-247"}\nusage: ${this.usage}\n`,
+        `${!bus ? `unknown bus "${values.bus ?? ""}"; buses: ${config.buses.map((b) => b.id).join(", ")}` : "addresses must look like 1-120,201,210-220 within 1..247"}\nusage: ${this.usage}\n`,
       );
       return EXIT.usage;
     }
@@ -67,7 +72,7 @@ export const discoverCommand: CliCommand = {
     );
     try {
       const found = await scanBus(master, addresses);
-      const report = compareWithTopology(bus.id, addresses.length, found, topology);
+      const report = compareWithTopology(bus.id, addresses, found, topology);
       if (values.json) {
         const dev = (d: { address: number; profile: { id: string } }) => ({
           address: d.address,

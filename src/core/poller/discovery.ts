@@ -51,11 +51,12 @@ export async function scanBus(master: BusMaster, addresses: Iterable<number>): P
 /** Compares what answered with what the configuration expects on that bus. */
 export function compareWithTopology(
   bus: string,
-  scanned: number,
+  scanned: readonly number[],
   found: readonly FoundDevice[],
   topology: PlantTopology,
 ): DiscoveryReport {
-  const expected = topology.devices.filter((d) => d.bus === bus);
+  const inScan = new Set(scanned);
+  const expected = topology.devices.filter((d) => d.bus === bus && inScan.has(d.address));
   const byAddress = new Map(found.map((f) => [f.address, f]));
   const missing: DeviceInfo[] = [];
   const wrongType: { expected: DeviceInfo; found: FoundDevice }[] = [];
@@ -68,5 +69,5 @@ export function compareWithTopology(
   }
   const configured = new Set(expected.map((d) => d.address));
   const extra = found.filter((f) => !configured.has(f.address));
-  return { bus, scanned, found, missing, extra, wrongType, wrongSerial };
+  return { bus, scanned: scanned.length, found, missing, extra, wrongType, wrongSerial };
 }

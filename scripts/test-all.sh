@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: installs the Debian test peers when missing (root needed for that; see
+# scripts/install-test-peers.sh), installs npm dependencies when needed, then typecheck + lint + tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-test-peers.sh
+if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci --no-audit --no-fund
+fi
+npm run check
