@@ -34,7 +34,7 @@ export function parseConfig<S extends z.ZodType>(schema: S, text: string): Confi
       ok: false,
       errors: doc.errors.map((e) => ({
         path: "(yaml)",
-        line: e.linePos?.[0]?.line,
+        line: lineCounter.linePos(e.pos[0]).line,
         message: e.message.split("\n")[0] ?? e.message,
       })),
     };
