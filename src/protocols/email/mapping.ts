@@ -1,0 +1,129 @@
+/** Projection of events onto e-mail: who gets them, and a subject and body a person on call can read on a phone. */
+import { eventById } from "../../core/alarms/catalogue.js";
+import type { SiteConfig } from "../../core/config/core-schema.js";
+import type { EventRecord } from "../../core/events.js";
+import { SEVERITIES } from "../../core/events.js";
+import type { StringInfo } from "../../core/topology.js";
+import type { EmailConfig, MailFilter } from "./config-schema.js";
+
+export interface MailContext {
+  readonly site: SiteConfig;
+  readonly strings: readonly StringInfo[];
+  readonly webUiUrl?: string;
+}
+
+export interface MailContent {
+  readonly subject: string;
+  readonly text: string;
+}
+
+export function matchesFilter(filter: MailFilter, record: EventRecord): boolean {
+  if (SEVERITIES.indexOf(record.severity) < SEVERITIES.indexOf(filter.minSeverity)) return false;
+  if (!filter.kinds.includes(record.kind)) return false;
+  if (filter.events.length > 0 && !filter.events.includes(record.eventId)) return false;
+  if (filter.excludeEvents.includes(record.eventId)) return false;
+  if (filter.strings.length > 0 && record.stringId !== undefined && !filter.strings.includes(record.stringId))
+    return false;
+  return true;
+}
+
+export function recipientsFor(config: EmailConfig, record: Pick<EventRecord, "severity">): readonly string[] {
+  return config.recipients[record.severity];
+}
+
+const TRANSITION: Record<EventRecord["kind"], string> = {
+  "alarm-raised": "raised",
+  "alarm-cleared": "cleared",
+  "alarm-acknowledged": "acknowledged",
+  event: "",
+  audit: "(audit)",
+};
+
+function formatNumber(value: number): string {
+  return String(Number(value.toPrecision(6)));
+}
+
+/** `string 1 (String A) block 17`, or empty for system-wide events. */
+function where(record: EventRecord, ctx: MailContext): string {
+  if (record.stringId === undefined) return "";
+  const name = ctx.strings.find((s) => s.id === record.stringId)?.name;
+  const stringPart = `string ${record.stringId}${name && name !== String(record.stringId) ? ` (${name})` : ""}`;
+  return record.block === undefined ? stringPart : `${stringPart} block ${record.block}`;
+}
+
+function headline(record: EventRecord): string {
+  const transition = TRANSITION[record.kind];
+  return transition ? `${record.name} ${transition}` : record.name;
+}
+
+/** Subjects stay on one line of plain text: `[WARNING] Site: block-voltage-low raised - string 1 block 17`. */
+export function singleMail(record: EventRecord, ctx: MailContext): MailContent {
+  const place = where(record, ctx);
+  const subject = oneLine(
+    `[${record.severity.toUpperCase()}] ${ctx.site.name}: ${headline(record)}${place ? ` - ${place}` : ""}`,
+  );
+  const def = eventById(record.eventId);
+  const rows: [string, string][] = [
+    ["Site", ctx.site.location ? `${ctx.site.name} (${ctx.site.location})` : ctx.site.name],
+  ];
+  if (record.stringId !== undefined) rows.push(["String", place.replace(/ block \d+$/, "").replace(/^string /, "")]);
+  if (record.block !== undefined) rows.push(["Block", String(record.block)]);
+  if (record.value !== undefined) rows.push(["Value", formatNumber(record.value)]);
+  if (record.threshold !== undefined) rows.push(["Threshold", formatNumber(record.threshold)]);
+  rows.push(["Severity", record.severity]);
+  rows.push([
+    "Event",
+    `${record.eventId} ${record.name}${TRANSITION[record.kind] ? ` (${TRANSITION[record.kind]})` : ""}`,
+  ]);
+  rows.push(["Time", formatTime(record.time)]);
+  if (record.user) rows.push(["User", record.user]);
+  for (const [key, value] of Object.entries(record.detail ?? {})) rows.push([key, value]);
+  const lines = [
+    record.text,
+    ...(def ? [def.description] : []),
+    "",
+    ...rows.map(([k, v]) => `${`${k}:`.padEnd(11)} ${v}`),
+    "",
+    ...(ctx.webUiUrl ? [`Web UI: ${ctx.webUiUrl}`, ""] : []),
+    footer(ctx),
+  ];
+  return { subject, text: `${lines.join("\n")}\n` };
+}
+
+/** One mail for many events collected while the rate limit held mails back. */
+export function digestMail(records: readonly EventRecord[], ctx: MailContext, heldBack: string): MailContent {
+  const worst = SEVERITIES[Math.max(...records.map((r) => SEVERITIES.indexOf(r.severity)))] ?? "info";
+  const subject = oneLine(`[${worst.toUpperCase()}] ${ctx.site.name}: ${records.length} events (digest)`);
+  const lines = [
+    `${records.length} events at ${ctx.site.name}${ctx.site.location ? ` (${ctx.site.location})` : ""} ${heldBack}:`,
+    "",
+    ...records.map((r) => {
+      const place = where(r, ctx);
+      const value =
+        r.value !== undefined
+          ? ` value ${formatNumber(r.value)}${r.threshold !== undefined ? ` threshold ${formatNumber(r.threshold)}` : ""}`
+          : "";
+      return `${formatTime(r.time)}  ${r.severity.padEnd(8)} ${headline(r)}${place ? ` - ${place}` : ""}${value}: ${oneLine(r.text)}`;
+    }),
+    "",
+    ...(ctx.webUiUrl ? [`Web UI: ${ctx.webUiUrl}`, ""] : []),
+    footer(ctx),
+  ];
+  return { subject, text: `${lines.join("\n")}\n` };
+}
+
+function footer(ctx: MailContext): string {
+  return `-- \nSent by the battery-monitoring gateway of ${ctx.site.name}${ctx.site.contact ? `; contact ${ctx.site.contact}` : ""}.`;
+}
+
+/** ISO 8601 in UTC: unambiguous for people in other time zones. */
+function formatTime(time: number): string {
+  return `${new Date(time)
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, "")} UTC`;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, " ");
+}
