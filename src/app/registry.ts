@@ -1,5 +1,7 @@
 import type { Adapter } from "../core/adapter.js";
 import type { CoreService } from "../core/service.js";
+import { emailAdapter } from "../protocols/email/adapter.js";
+import { syslogAdapter } from "../protocols/syslog/adapter.js";
 import type { GatewayConfig } from "./config-schema.js";
 
 /** A protocol adapter and where its config section is. */
@@ -18,7 +20,13 @@ export interface ServiceEntry {
  * Every protocol adapter the gateway can run, in start order. Add one line per adapter:
  *   { adapter: modbusAdapter, section: (c) => c.protocols.modbus },
  */
-export const ADAPTERS: readonly AdapterEntry[] = [];
+export const ADAPTERS: readonly AdapterEntry[] = [
+  {
+    adapter: syslogAdapter,
+    section: (c) => ({ enabled: c.notifications.syslog.some((d) => d.enabled), destinations: c.notifications.syslog }),
+  },
+  { adapter: emailAdapter, section: (c) => c.notifications.email },
+];
 
 /** Core services, started before the poller so their derivers see the first sweep. */
 export const SERVICES: readonly ServiceEntry[] = [];

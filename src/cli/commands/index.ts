@@ -2,6 +2,7 @@ import type { CliCommand } from "../types.js";
 import { checkConfigCommand } from "./check-config.js";
 import { discoverCommand } from "./discover.js";
 import { generateCommand } from "./generate.js";
+import { notifyCommand } from "./notify.js";
 import { simCommand } from "./sim.js";
 import { simulateCommand } from "./simulate.js";
 import { startCommand } from "./start.js";
@@ -14,4 +15,5 @@ export const COMMANDS: readonly CliCommand[] = [
   simulateCommand,
   discoverCommand,
   generateCommand,
+  notifyCommand,
 ];
