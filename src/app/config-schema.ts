@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { authConfigSchema } from "../auth/config-schema.js";
-import { alarmsConfigSchema } from "../core/alarms/config-schema.js";
+import { alarmsConfigSchema, refineAlarmsConfig } from "../core/alarms/config-schema.js";
 import { coreConfigShape, refineCoreConfig } from "../core/config/core-schema.js";
 import { bacnetConfigSchema } from "../protocols/bacnet/config-schema.js";
 import { emailConfigSchema } from "../protocols/email/config-schema.js";
@@ -43,6 +43,7 @@ export const gatewayConfigSchema = z
   })
   .superRefine((config, ctx) => {
     refineCoreConfig(config, ctx);
+    refineAlarmsConfig(config, ctx);
     if (config.simulator.enabled) return;
     config.buses.forEach((bus, i) => {
       if (bus.transport.type === "simulated")

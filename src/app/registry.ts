@@ -1,4 +1,5 @@
 import type { Adapter } from "../core/adapter.js";
+import { alarmsService } from "../core/alarms/service.js";
 import type { CoreService } from "../core/service.js";
 import { emailAdapter } from "../protocols/email/adapter.js";
 import { syslogAdapter } from "../protocols/syslog/adapter.js";
@@ -29,4 +30,4 @@ export const ADAPTERS: readonly AdapterEntry[] = [
 ];
 
 /** Core services, started before the poller so their derivers see the first sweep. */
-export const SERVICES: readonly ServiceEntry[] = [];
+export const SERVICES: readonly ServiceEntry[] = [{ service: alarmsService, section: (c) => c.alarms }];

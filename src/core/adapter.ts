@@ -76,6 +76,14 @@ export interface GatewayCommands {
   audit(record: Omit<EventRecord, "seq" | "time" | "kind" | "severity" | "eventId" | "name"> & { name: string }): void;
 }
 
+/** Lets a core service implement a command kind, e.g. the alarms service handles `alarm-ack`. */
+export interface CommandRegistry {
+  handle<K extends CommandRequest["kind"]>(
+    kind: K,
+    handler: (request: Extract<CommandRequest, { kind: K }>, principal: Principal) => Promise<CommandResult>,
+  ): void;
+}
+
 export type CommandRequest =
   | { readonly kind: "equalize"; readonly on: boolean; readonly stringId?: number; readonly block?: number }
   | { readonly kind: "measure-resistance"; readonly stringId?: number }

@@ -4,7 +4,7 @@
  * derived values always match its measurements.
  */
 import type { Logger } from "pino";
-import type { GatewayCommands, HealthReporter } from "./adapter.js";
+import type { CommandRegistry, GatewayCommands, HealthReporter } from "./adapter.js";
 import type { EventBus } from "./event-bus.js";
 import type { EventRecord } from "./events.js";
 import type { ModelStore } from "./model.js";
@@ -17,7 +17,8 @@ export interface ServiceContext<Config> {
   emit(record: EventRecord): void;
   /** Asks for a commit soon (e.g. after an acknowledgement changed the alarm list). */
   requestCommit(): void;
-  readonly commands: GatewayCommands;
+  /** Run and audit commands; `handle` registers the implementation of a command kind (authorization stays in the router). */
+  readonly commands: GatewayCommands & CommandRegistry;
   readonly log: Logger;
   readonly health: HealthReporter;
   readonly signal: AbortSignal;
