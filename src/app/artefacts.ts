@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { PROFILES } from "../core/profiles/index.js";
+import { renderRegisterMap } from "../protocols/modbus/register-map-doc.js";
 import { gatewayConfigSchema } from "./config-schema.js";
 import { probeRegistersMarkdown } from "./docs/probe-registers.js";
 
@@ -33,4 +34,9 @@ export const ARTEFACTS: readonly Artefact[] = [
     source: "src/core/profiles/*.ts",
     render: () => probeRegistersMarkdown(PROFILES),
   },
+  ...(["csv", "md", "json"] as const).map((format) => ({
+    path: `docs/generated/register-map.${format}`,
+    source: "src/protocols/modbus/mapping.ts (point and event catalogues)",
+    render: () => renderRegisterMap(format),
+  })),
 ];

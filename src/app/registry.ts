@@ -2,6 +2,7 @@ import type { Adapter } from "../core/adapter.js";
 import { alarmsService } from "../core/alarms/service.js";
 import type { CoreService } from "../core/service.js";
 import { emailAdapter } from "../protocols/email/adapter.js";
+import { modbusAdapter } from "../protocols/modbus/adapter.js";
 import { syslogAdapter } from "../protocols/syslog/adapter.js";
 import type { GatewayConfig } from "./config-schema.js";
 
@@ -22,6 +23,7 @@ export interface ServiceEntry {
  *   { adapter: modbusAdapter, section: (c) => c.protocols.modbus },
  */
 export const ADAPTERS: readonly AdapterEntry[] = [
+  { adapter: modbusAdapter, section: (c) => c.protocols.modbus },
   {
     adapter: syslogAdapter,
     section: (c) => ({ enabled: c.notifications.syslog.some((d) => d.enabled), destinations: c.notifications.syslog }),

@@ -1,6 +1,7 @@
 import type { CliCommand } from "../types.js";
 import { checkConfigCommand } from "./check-config.js";
 import { discoverCommand } from "./discover.js";
+import { exportCommand } from "./export.js";
 import { generateCommand } from "./generate.js";
 import { notifyCommand } from "./notify.js";
 import { simCommand } from "./sim.js";
@@ -15,5 +16,6 @@ export const COMMANDS: readonly CliCommand[] = [
   simulateCommand,
   discoverCommand,
   generateCommand,
+  exportCommand,
   notifyCommand,
 ];
