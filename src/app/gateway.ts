@@ -2,7 +2,14 @@ import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Logger } from "pino";
 import { createAuthService } from "../auth/index.js";
-import type { AdapterContext, AuthService, HealthReport, ModelReader, Principal } from "../core/adapter.js";
+import type {
+  AdapterContext,
+  AuthService,
+  CoreServiceApis,
+  HealthReport,
+  ModelReader,
+  Principal,
+} from "../core/adapter.js";
 import { EventBus } from "../core/event-bus.js";
 import type { EventRecord } from "../core/events.js";
 import { ModelStore, type PlantSnapshot, stringAggregates } from "../core/model.js";
@@ -43,6 +50,8 @@ export interface Gateway {
   readonly simulator?: Simulator;
   readonly log: Logger;
   readonly storagePath: string;
+  /** Query interfaces of the core services: event log, history. */
+  readonly services: CoreServiceApis;
   health(): HealthReport[];
   /** Every address a listener announced, e.g. `tcp://127.0.0.1:1502`. */
   listeners(): string[];
@@ -101,7 +110,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
   defer(() => clearTimeout(commitTimer));
 
-  const auth = options.auth ?? createAuthService();
+  const auth =
+    options.auth ??
+    (await createAuthService({
+      config: config.auth,
+      storagePath,
+      log: log.child({ component: "auth" }),
+      // Audit records go through the router (declared next), which stamps them from the event catalogue.
+      audit: (record) => commands.audit(record),
+    }));
   const commands = new CommandRouter(auth, emit);
   const model: ModelReader = { current: () => store.snapshot() };
 
@@ -116,6 +133,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   };
 
+  const services: { -readonly [K in keyof CoreServiceApis]: CoreServiceApis[K] } = {};
   try {
     for (const entry of options.services ?? SERVICES) {
       const name = entry.service.name;
@@ -131,6 +149,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         signal: abort.signal,
         defer,
         storagePath,
+        provide: (apis) => Object.assign(services, apis),
       };
       await entry.service.start(ctx);
     }
@@ -200,7 +219,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     defer(() => poller.stop());
     registerPollerCommands(commands, poller, topology);
 
-    const gatewayPartial = { config, topology, store, bus, model, commands, auth, poller, log, storagePath };
+    const gatewayPartial = { config, topology, store, bus, model, commands, auth, poller, log, storagePath, services };
     for (const entry of options.adapters ?? ADAPTERS) {
       const section = entry.section(config);
       const name = entry.adapter.name;
@@ -212,6 +231,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         changes: bus,
         auth,
         commands,
+        services,
         log: log.child({ component: name }),
         health: reporter,
         signal: abort.signal,

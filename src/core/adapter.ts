@@ -6,6 +6,8 @@ import type { Logger } from "pino";
 import type { Disposer, GatewayEvents, Listener } from "./event-bus.js";
 import type { EventRecord } from "./events.js";
 import type { PlantSnapshot } from "./model.js";
+import type { EventLog } from "./event-log/types.js";
+import type { HistoryReader } from "./history/types.js";
 
 export type Role = "viewer" | "operator" | "admin";
 
@@ -25,10 +27,48 @@ export type AuthResult = { ok: true; principal: Principal } | { ok: false; reaso
 /** The auth seam: is this user valid, and may this principal do that. Implemented in src/auth. */
 export interface AuthService {
   authenticate(username: string, password: string, protocol: string, remoteAddress: string): Promise<AuthResult>;
-  /** Public-key login (SSH): the key's OpenSSH text form. */
+  /**
+   * Public-key login (SSH): is this key (OpenSSH text form) one of the local user's keys? The caller verifies the
+   * signature; call it for the signed attempt. Audited; mismatches do not count toward lockout (clients offer
+   * several keys).
+   */
   authenticateKey?(username: string, publicKey: string, protocol: string, remoteAddress: string): Promise<AuthResult>;
   /** The single place authorization is decided. */
   authorize(principal: Principal, action: Action): boolean;
+  /** Local user administration (console, web); absent when the local provider is not configured. */
+  users?: LocalUserAdmin;
+}
+
+/** A local user as listings show it: never the password hash. */
+export interface LocalUserInfo {
+  readonly name: string;
+  readonly roles: readonly Role[];
+  /** Set for the first-start admin and resets: the console/web must ask for a new password before anything else. */
+  readonly mustChangePassword: boolean;
+  /** SHA256 fingerprints of the user's SSH public keys (`SHA256:…`). */
+  readonly keys: readonly string[];
+}
+
+/**
+ * Local user management. Every method takes the acting principal and checks `users.manage` itself (a user may
+ * also set their own password); changes are audited. Failures reject with an Error carrying a stable `code`
+ * (E_FORBIDDEN, E_AUTH_NO_USER, E_AUTH_USER_EXISTS, E_AUTH_WEAK_PASSWORD, E_AUTH_SSH_KEY, E_AUTH_LAST_ADMIN …).
+ */
+export interface LocalUserAdmin {
+  list(actor: Principal): Promise<LocalUserInfo[]>;
+  add(
+    actor: Principal,
+    name: string,
+    password: string,
+    roles: readonly Role[],
+    options?: { mustChangePassword?: boolean; keys?: readonly string[] },
+  ): Promise<LocalUserInfo>;
+  /** Sets a password; `mustChangePassword` (default false) forces another change at next login. */
+  setPassword(actor: Principal, name: string, password: string, mustChangePassword?: boolean): Promise<LocalUserInfo>;
+  setRoles(actor: Principal, name: string, roles: readonly Role[]): Promise<LocalUserInfo>;
+  /** Replaces the user's SSH public keys (OpenSSH one-line form); the user may set their own. */
+  setKeys(actor: Principal, name: string, keys: readonly string[]): Promise<LocalUserInfo>;
+  delete(actor: Principal, name: string): Promise<void>;
 }
 
 /** Everything an authorization check can be asked about. */
@@ -93,6 +133,14 @@ export type CommandRequest =
 
 export type CommandResult = { ok: true; message: string; data?: unknown } | { ok: false; error: string; code: string };
 
+/** Query interfaces the core services offer to adapters (console, web, REST); absent when not running. */
+export interface CoreServiceApis {
+  /** The persistent event log (alarm transitions, device events, audit records). */
+  readonly eventLog?: EventLog;
+  /** Measurement history (raw, per-minute, per-hour). */
+  readonly history?: HistoryReader;
+}
+
 export interface AdapterContext<Config> {
   /** The adapter's own validated config section. */
   readonly config: Config;
@@ -100,6 +148,8 @@ export interface AdapterContext<Config> {
   readonly changes: ChangeFeed;
   readonly auth: AuthService;
   readonly commands: GatewayCommands;
+  /** Event log and history queries. */
+  readonly services: CoreServiceApis;
   readonly log: Logger;
   readonly health: HealthReporter;
   /** Aborted when the gateway stops. */

@@ -7,6 +7,7 @@ import { notifyCommand } from "./notify.js";
 import { simCommand } from "./sim.js";
 import { simulateCommand } from "./simulate.js";
 import { startCommand } from "./start.js";
+import { userCommand } from "./user.js";
 
 /** Every `bmsgw` sub-command; add one line per new command. */
 export const COMMANDS: readonly CliCommand[] = [
@@ -18,4 +19,5 @@ export const COMMANDS: readonly CliCommand[] = [
   generateCommand,
   exportCommand,
   notifyCommand,
+  userCommand,
 ];
