@@ -1,8 +1,12 @@
 import type { Adapter } from "../core/adapter.js";
 import { alarmsService } from "../core/alarms/service.js";
+import { eventLogService } from "../core/event-log/service.js";
+import { historyService } from "../core/history/service.js";
 import type { CoreService } from "../core/service.js";
+import { bacnetAdapter } from "../protocols/bacnet/adapter.js";
 import { emailAdapter } from "../protocols/email/adapter.js";
 import { modbusAdapter } from "../protocols/modbus/adapter.js";
+import { snmpAdapter } from "../protocols/snmp/adapter.js";
 import { syslogAdapter } from "../protocols/syslog/adapter.js";
 import type { GatewayConfig } from "./config-schema.js";
 
@@ -24,6 +28,8 @@ export interface ServiceEntry {
  */
 export const ADAPTERS: readonly AdapterEntry[] = [
   { adapter: modbusAdapter, section: (c) => c.protocols.modbus },
+  { adapter: bacnetAdapter, section: (c) => c.protocols.bacnet },
+  { adapter: snmpAdapter, section: (c) => c.protocols.snmp },
   {
     adapter: syslogAdapter,
     section: (c) => ({ enabled: c.notifications.syslog.some((d) => d.enabled), destinations: c.notifications.syslog }),
@@ -32,4 +38,9 @@ export const ADAPTERS: readonly AdapterEntry[] = [
 ];
 
 /** Core services, started before the poller so their derivers see the first sweep. */
-export const SERVICES: readonly ServiceEntry[] = [{ service: alarmsService, section: (c) => c.alarms }];
+export const SERVICES: readonly ServiceEntry[] = [
+  // The event log first: it stamps each event's sequence number before any other listener sees it.
+  { service: eventLogService, section: (c) => c.eventLog },
+  { service: alarmsService, section: (c) => c.alarms },
+  { service: historyService, section: (c) => c.history },
+];
