@@ -102,7 +102,10 @@ export class SimBusEndpoint {
     }
     const reply = withCrc(Buffer.concat([Buffer.from([unit]), handlePdu(device, pdu)]));
     let delay = device.faults.slowMs;
-    if (this.options.pacing) delay += transactionWireMs(this.options.baudRate, frame.length, reply.length);
+    // Request, the silence after it, and the reply; the silence after the reply is the master's to keep.
+    if (this.options.pacing)
+      delay +=
+        transactionWireMs(this.options.baudRate, frame.length, reply.length) - interFrameMs(this.options.baudRate);
     const wait = received + delay - performance.now();
     if (wait > 0.2) await new Promise((r) => setTimeout(r, wait));
     if (device.faults.crc > 0 && this.random() < device.faults.crc) {

@@ -4,6 +4,7 @@ type ModbusRTU = InstanceType<typeof modbusSerial.default>;
 
 import type { BusConfig } from "../config/core-schema.js";
 import { interFrameMs } from "../fieldbus/timing.js";
+import { RtuOverTcpPort } from "./rtu-over-tcp-port.js";
 
 export interface BusStatistics {
   transactions: number;
@@ -46,8 +47,7 @@ export class BusMaster {
     retries: 0,
   };
   // modbus-serial is CommonJS; its typings expose the class as the default member under NodeNext.
-  private readonly client: ModbusRTU = new modbusSerial.default();
-  private connected = false;
+  private client?: ModbusRTU;
   private chain: Promise<unknown> = Promise.resolve();
   private urgent: (() => Promise<void>)[] = [];
   private lastFrameEnd = 0;
@@ -62,20 +62,27 @@ export class BusMaster {
     this.gapMs = timing.interFrameDelay === "auto" ? interFrameMs(bus.transport.baudRate) : timing.interFrameDelay;
   }
 
-  private async connect(): Promise<void> {
-    if (this.connected && this.client.isOpen) return;
+  private async connect(): Promise<ModbusRTU> {
+    if (this.client?.isOpen) return this.client;
     const e = this.endpoint;
-    // modbus-serial calls raw RTU-over-TCP "telnet"; its TcpRTUBuffered port converts to MBAP instead.
-    if (e.type === "tcp") await this.client.connectTelnet(e.host, { port: e.port });
-    else
-      await this.client.connectRTUBuffered(e.path, {
+    let client: ModbusRTU;
+    if (e.type === "tcp") {
+      client = new modbusSerial.default(new RtuOverTcpPort(e.host, e.port));
+      await new Promise<void>((resolve, reject) =>
+        client.open((error: Error | null) => (error ? reject(error) : resolve())),
+      );
+    } else {
+      client = new modbusSerial.default();
+      await client.connectRTUBuffered(e.path, {
         baudRate: e.baudRate,
         parity: e.parity,
         stopBits: e.stopBits,
         dataBits: e.dataBits,
       });
-    this.client.setTimeout(this.bus.timing.timeout);
-    this.connected = true;
+    }
+    client.setTimeout(this.bus.timing.timeout);
+    this.client = client;
+    return client;
   }
 
   /** Runs `op` as one bus transaction, with retries; urgent ones jump the queue. */
@@ -103,12 +110,12 @@ export class BusMaster {
       if (this.closed) throw new Error("bus closed");
       if (attempt > 0) this.stats.retries++;
       try {
-        await this.connect();
+        const client = await this.connect();
         const wait = this.lastFrameEnd + this.gapMs - performance.now();
         if (wait > 0.5) await new Promise((r) => setTimeout(r, wait));
-        this.client.setID(address);
+        client.setID(address);
         this.stats.transactions++;
-        const result = await op(this.client);
+        const result = await op(client);
         this.lastFrameEnd = performance.now();
         return result;
       } catch (error) {
@@ -130,7 +137,7 @@ export class BusMaster {
     if (e?.errno === "ETIMEDOUT" || /timed out/i.test(e?.message ?? "")) this.stats.timeouts++;
     else if (/crc/i.test(e?.message ?? "")) this.stats.crcErrors++;
     else if (/port not open|ECONNRE|EPIPE|closed/i.test(`${e?.message ?? ""} ${e?.errno ?? ""}`))
-      this.connected = false;
+      this.client = undefined;
     return error;
   }
 
@@ -160,7 +167,8 @@ export class BusMaster {
 
   async close(): Promise<void> {
     this.closed = true;
-    if (!this.client.isOpen) return;
-    await new Promise<void>((resolve) => this.client.close(() => resolve()));
+    const client = this.client;
+    if (!client?.isOpen) return;
+    await new Promise<void>((resolve) => client.close(() => resolve()));
   }
 }

@@ -28,35 +28,44 @@ export function placeFields(profile: DeviceProfile, blockCount: number): PlacedF
 }
 
 /**
- * Merges the fields into the fewest reads of at most `maxCount` registers. A gap of up to `maxGap` unused registers
- * is read through when that saves a transaction; a multi-register value is never split across two reads, so no
- * 32-bit value is torn.
+ * Splits the fields into the fewest reads of at most `maxCount` registers, reading through unused gaps of up to
+ * `maxGap` registers where that helps; among plans with as few reads, the one reading the fewest registers wins.
+ * A multi-register value is never split across two reads, so no 32-bit value is torn. Exact (dynamic programming
+ * over the sorted fields), and cheap: a read can only reach back `maxCount` registers.
  */
 export function coalesce(fields: readonly PlacedField[], maxCount = MAX_READ_REGISTERS, maxGap = 16): ReadRange[] {
-  const ranges: ReadRange[] = [];
-  let start = -1;
-  let end = -1; // exclusive
-  for (const f of fields) {
-    const fEnd = f.address + registerCount(f.field.type);
-    if (start < 0) {
-      start = f.address;
-      end = fEnd;
-      continue;
+  const sorted = [...fields].sort((a, b) => a.address - b.address);
+  const n = sorted.length;
+  if (n === 0) return [];
+  const start = (i: number) => (sorted[i] as PlacedField).address;
+  const end = (i: number) => start(i) + registerCount((sorted[i] as PlacedField).field.type);
+  // best[j] = cheapest plan covering fields 0..j-1: [reads, registers, first field of the last read]
+  const best: [number, number, number][] = [[0, 0, 0]];
+  for (let j = 1; j <= n; j++) {
+    let choice: [number, number, number] = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, j - 1];
+    let spanEnd = end(j - 1);
+    for (let i = j - 1; i >= 0; i--) {
+      spanEnd = Math.max(spanEnd, end(i));
+      if (spanEnd - start(i) > maxCount) break;
+      if (i < j - 1 && start(i + 1) - end(i) > maxGap) break;
+      const before = best[i] as [number, number, number];
+      const cost: [number, number, number] = [before[0] + 1, before[1] + spanEnd - start(i), i];
+      if (cost[0] < choice[0] || (cost[0] === choice[0] && cost[1] < choice[1])) choice = cost;
     }
-    const gap = f.address - end;
-    if (gap <= maxGap && Math.max(end, fEnd) - start <= maxCount) {
-      end = Math.max(end, fEnd);
-    } else {
-      ranges.push({ start, count: end - start });
-      start = f.address;
-      end = fEnd;
-    }
+    best.push(choice);
   }
-  if (start >= 0) ranges.push({ start, count: end - start });
-  return ranges;
+  const ranges: ReadRange[] = [];
+  for (let j = n; j > 0; ) {
+    const i = (best[j] as [number, number, number])[2];
+    let spanEnd = 0;
+    for (let k = i; k < j; k++) spanEnd = Math.max(spanEnd, end(k));
+    ranges.push({ start: start(i), count: spanEnd - start(i) });
+    j = i;
+  }
+  return ranges.reverse();
 }
 
-/** The least number of reads that can cover these fields: their register total over the per-read limit. */
+/** A lower bound on the reads for these fields: their register total over the per-read limit. */
 export function minimumReads(fields: readonly PlacedField[], maxCount = MAX_READ_REGISTERS): number {
   const registers = fields.reduce((sum, f) => sum + registerCount(f.field.type), 0);
   return Math.ceil(registers / maxCount);
