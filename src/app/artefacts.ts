@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { PROFILES } from "../core/profiles/index.js";
 import { renderRegisterMap } from "../protocols/modbus/register-map-doc.js";
+import { renderMib } from "../protocols/snmp/mib-text.js";
 import { gatewayConfigSchema } from "./config-schema.js";
 import { probeRegistersMarkdown } from "./docs/probe-registers.js";
 
@@ -39,4 +40,9 @@ export const ARTEFACTS: readonly Artefact[] = [
     source: "src/protocols/modbus/mapping.ts (point and event catalogues)",
     render: () => renderRegisterMap(format),
   })),
+  {
+    path: "mibs/BMS-GATEWAY-MIB.txt",
+    source: "src/protocols/snmp/mapping.ts (point and event catalogues)",
+    render: () => renderMib(BANNER),
+  },
 ];

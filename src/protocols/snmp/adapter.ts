@@ -1,0 +1,164 @@
+/**
+ * SNMP adapter: the command responder (v1/v2c/v3 on one UDP socket) serving the MIB-2 system group, the engine and
+ * USM counters and BMS-GATEWAY-MIB, plus alarm notifications to the configured receivers.
+ */
+import { randomBytes } from "node:crypto";
+import { createSocket } from "node:dgram";
+import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Adapter, AdapterContext } from "../../core/adapter.js";
+import { eventById } from "../../core/alarms/catalogue.js";
+import type { EventRecord } from "../../core/events.js";
+import { SnmpAgent } from "./agent.js";
+import type { SnmpConfig } from "./config-schema.js";
+import { ENTERPRISE_NUMBER } from "./mapping.js";
+import { MibView, newCounters, type ThresholdAccess } from "./mib-view.js";
+import { Notifier } from "./notifier.js";
+import { localizeUser, SaltCounter } from "./usm.js";
+
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(resolve(dir, "package.json"), "utf8")) as { version?: string };
+      if (pkg.version) return pkg.version;
+    } catch {}
+    dir = dirname(dir);
+  }
+  return "0.0.0";
+}
+
+interface EngineState {
+  engineId: string;
+  boots: number;
+}
+
+/**
+ * The engine id is fixed: from the config, or generated once (RFC 3411 format 5, octets: 0x80 | enterprise, 0x05,
+ * 8 random bytes) and kept with the boot counter in `snmp-engine.json` in the storage folder. snmpEngineBoots
+ * increases on every start, as RFC 3414 requires.
+ */
+export function loadEngineState(storagePath: string, configured?: string): { engineId: Buffer; boots: number } {
+  const file = join(storagePath, "snmp-engine.json");
+  let state: EngineState | undefined;
+  try {
+    const parsed = JSON.parse(readFileSync(file, "utf8")) as Partial<EngineState>;
+    if (typeof parsed.engineId === "string" && typeof parsed.boots === "number")
+      state = { engineId: parsed.engineId, boots: parsed.boots };
+  } catch {
+    // first start
+  }
+  const prefix = (0x80000000 + ENTERPRISE_NUMBER).toString(16).padStart(8, "0");
+  const engineId =
+    configured?.replace(/^0x/, "").toLowerCase() ?? state?.engineId ?? `${prefix}05${randomBytes(8).toString("hex")}`;
+  const boots = state && state.engineId === engineId ? Math.min(state.boots + 1, 2147483646) : 1;
+  writeFileSync(file, `${JSON.stringify({ engineId, boots } satisfies EngineState, null, 2)}\n`);
+  return { engineId: Buffer.from(engineId, "hex"), boots };
+}
+
+export interface SnmpAdapterOptions {
+  /** Runtime access to alarm thresholds (writable over SNMPv3 by admin users). */
+  readonly thresholds?: ThresholdAccess;
+}
+
+export function createSnmpAdapter(options: SnmpAdapterOptions = {}): Adapter<SnmpConfig> {
+  return {
+    name: "snmp",
+    async start(ctx: AdapterContext<SnmpConfig>): Promise<void> {
+      const config = ctx.config;
+      const started = process.hrtime.bigint();
+      const upTime = () => Number((process.hrtime.bigint() - started) / 10_000_000n);
+      const engineTime = () => Number((process.hrtime.bigint() - started) / 1_000_000_000n);
+      const { engineId, boots } = loadEngineState(ctx.storagePath, config.engineId);
+      const counters = newCounters();
+      const eventCounts = new Map<number, { raised: number; cleared: number }>();
+      const snapshot = ctx.model.current();
+      const view = new MibView({
+        topology: snapshot.topology,
+        softwareVersion: packageVersion(),
+        engineId,
+        engineBoots: boots,
+        engineTime,
+        upTime,
+        counters,
+        eventCounts,
+        ...(options.thresholds ? { thresholds: options.thresholds } : {}),
+      });
+      const users = config.users.map((u) => localizeUser(u, engineId));
+      const agent = new SnmpAgent({
+        config,
+        view,
+        snapshot: () => ctx.model.current(),
+        engineId,
+        engineBoots: boots,
+        engineTime,
+        users,
+        counters,
+        salt: new SaltCounter(),
+        ...(options.thresholds ? { thresholds: options.thresholds } : {}),
+        audit: (user, remote, detail) =>
+          ctx.commands.audit({
+            name: "remote-write",
+            user,
+            detail: { ...detail, remote },
+            text: `SNMP SET of threshold ${detail.setting} to ${detail.value} by ${user} from ${remote}: ${detail.outcome}`,
+          }),
+      });
+
+      const notifier = new Notifier(config, engineId, upTime, ctx.log, ctx.health);
+      ctx.defer(() => notifier.close());
+      const onEvent = (record: EventRecord) => {
+        const counts = eventCounts.get(record.eventId) ?? { raised: 0, cleared: 0 };
+        if (record.kind === "alarm-cleared") counts.cleared++;
+        else if (record.kind !== "alarm-acknowledged") counts.raised++;
+        if (eventById(record.eventId)) eventCounts.set(record.eventId, counts);
+        if (record.kind === "alarm-raised" || record.kind === "alarm-cleared") notifier.notify(record);
+      };
+      ctx.defer(ctx.changes.on("event", onEvent));
+
+      const family = config.host.includes(":") ? "udp6" : "udp4";
+      const socket = createSocket({ type: family, recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
+      socket.on("message", (packet, rinfo) => {
+        void agent.handle(packet, rinfo.address).then((reply) => {
+          if (reply) socket.send(reply, rinfo.port, rinfo.address);
+        });
+      });
+      socket.on("error", (error) => {
+        ctx.log.error({ err: error }, "E_SNMP_SOCKET: SNMP socket error");
+        ctx.health.set("degraded", error.message);
+      });
+      await new Promise<void>((done, fail) => {
+        socket.once("error", fail);
+        socket.bind(config.port, config.host, () => {
+          socket.off("error", fail);
+          done();
+        });
+      }).catch((error: Error) => {
+        throw new Error(
+          `E_SNMP_BIND: cannot listen on udp ${config.host}:${config.port} (${error.message}); choose another protocols.snmp.port or host`,
+        );
+      });
+      ctx.defer(() => new Promise<void>((done) => socket.close(() => done())));
+      const address = socket.address();
+      const host = family === "udp6" ? `[${address.address}]` : address.address;
+      ctx.health.listening(`snmp://${host}:${address.port}`);
+      const versions = [
+        config.communities.some((c) => c.versions.includes("v1")) ? "v1" : "",
+        config.communities.some((c) => c.versions.includes("v2c")) ? "v2c" : "",
+        config.users.length > 0 ? "v3" : "",
+      ].filter(Boolean);
+      ctx.log.info(
+        {
+          engineId: engineId.toString("hex"),
+          boots,
+          receivers: notifier.size,
+          objects: view.sync(ctx.model.current()).size,
+        },
+        `SNMP agent on udp ${host}:${address.port} (${versions.join(", ") || "no versions enabled"})`,
+      );
+    },
+  };
+}
+
+export const snmpAdapter: Adapter<SnmpConfig> = createSnmpAdapter();

@@ -1,0 +1,562 @@
+/**
+ * The SNMP command responder: decodes v1/v2c/v3 messages with a guarded BER reader, applies community / USM
+ * security, answers GET, GETNEXT, GETBULK and SET from the MibView, and encodes the response once.
+ *
+ * Every request field is validated: negative or huge GETBULK fields are clamped (RFC 3416 4.2.3), malformed
+ * packets are counted and dropped, and a v3 message with a wrong key gets the standard usmStatsWrongDigests
+ * Report instead of silence.
+ */
+import { BlockList, isIPv4, isIPv6 } from "node:net";
+import type { PlantSnapshot } from "../../core/model.js";
+import {
+  BerError,
+  END_OF_MIB_VIEW,
+  encodeInteger,
+  encodeOctetString,
+  encodeOid,
+  encodeUnsigned,
+  expect,
+  header,
+  NO_SUCH_INSTANCE,
+  NO_SUCH_OBJECT,
+  readInteger,
+  readOid,
+  readTlv,
+  TAG,
+  type Tlv,
+  tlv,
+} from "./ber.js";
+import type { SnmpConfig } from "./config-schema.js";
+import { type AgentCounters, type MibView, type ThresholdAccess, USM_STATS } from "./mib-view.js";
+import { decrypt, digest, encrypt, LEVEL_RANK, type SaltCounter, type UsmUser, verifyDigest } from "./usm.js";
+
+const ERR = {
+  noError: 0,
+  tooBig: 1,
+  noSuchName: 2,
+  badValue: 3,
+  genErr: 5,
+  noAccess: 6,
+  wrongType: 7,
+  wrongValue: 10,
+  commitFailed: 14,
+  authorizationError: 16,
+  notWritable: 17,
+} as const;
+
+/** Largest UDP payload we send. */
+const MAX_DATAGRAM = 65507;
+/** Room kept for the v3 header, security parameters and cipher padding. */
+const V3_OVERHEAD = 256;
+
+interface RequestVarbind {
+  readonly oid: number[];
+  /** The value TLV (SET), as positions into the PDU buffer. */
+  readonly value: Tlv;
+  /** Raw bytes of the whole varbind. */
+  readonly raw: Buffer;
+}
+
+interface Pdu {
+  readonly type: number;
+  readonly requestId: number;
+  /** error-status, or non-repeaters for GETBULK. */
+  readonly field1: number;
+  /** error-index, or max-repetitions for GETBULK. */
+  readonly field2: number;
+  readonly varbinds: readonly RequestVarbind[];
+  readonly buffer: Buffer;
+}
+
+/** Who is asking and what they may do. */
+interface Access {
+  readonly version: 0 | 1 | 3;
+  readonly user?: UsmUser;
+  /** Writes allowed (v3 admin at authPriv). */
+  readonly write: boolean;
+}
+
+export type WriteAudit = (user: string, remote: string, detail: Record<string, string>) => void;
+
+export interface AgentDeps {
+  readonly config: SnmpConfig;
+  readonly view: MibView;
+  readonly snapshot: () => PlantSnapshot;
+  readonly engineId: Buffer;
+  readonly engineBoots: number;
+  readonly engineTime: () => number;
+  readonly users: readonly UsmUser[];
+  readonly counters: AgentCounters;
+  readonly salt: SaltCounter;
+  readonly thresholds?: ThresholdAccess;
+  readonly audit: WriteAudit;
+}
+
+function sourceFilter(sources: readonly string[]): (address: string) => boolean {
+  if (sources.length === 0) return () => true;
+  const list = new BlockList();
+  for (const s of sources) {
+    const [address, prefix] = s.split("/") as [string, string | undefined];
+    const type = isIPv6(address) ? "ipv6" : "ipv4";
+    if (prefix === undefined) list.addAddress(address, type);
+    else list.addSubnet(address, Number(prefix), type);
+  }
+  return (address) => {
+    const plain = address.startsWith("::ffff:") && isIPv4(address.slice(7)) ? address.slice(7) : address;
+    return list.check(plain, isIPv6(plain) ? "ipv6" : "ipv4");
+  };
+}
+
+function parsePdu(buf: Buffer, pos: number, limit: number): Pdu {
+  const pdu = readTlv(buf, pos, limit);
+  if (pdu.tag < 0xa0 || pdu.tag > 0xa8) throw new BerError("not a PDU");
+  if (pdu.tag === TAG.trapV1) throw new BerError("v1 trap PDU sent to the agent");
+  const id = expect(buf, pdu.start, pdu.end, TAG.integer);
+  const f1 = expect(buf, id.end, pdu.end, TAG.integer);
+  const f2 = expect(buf, f1.end, pdu.end, TAG.integer);
+  const list = expect(buf, f2.end, pdu.end, TAG.sequence);
+  const varbinds: RequestVarbind[] = [];
+  let at = list.start;
+  while (at < list.end) {
+    const vb = expect(buf, at, list.end, TAG.sequence);
+    const name = expect(buf, vb.start, vb.end, TAG.oid);
+    const value = readTlv(buf, name.end, vb.end);
+    if (value.end !== vb.end) throw new BerError("trailing bytes in varbind");
+    varbinds.push({ oid: readOid(buf, name), value, raw: buf.subarray(at, vb.end) });
+    at = vb.end;
+    if (varbinds.length > 1024) throw new BerError("too many varbinds");
+  }
+  return {
+    type: pdu.tag,
+    requestId: readInteger(buf, id),
+    field1: readInteger(buf, f1),
+    field2: readInteger(buf, f2),
+    varbinds,
+    buffer: buf,
+  };
+}
+
+function varbind(oid: readonly number[], value: Buffer): Buffer {
+  return tlv(TAG.sequence, encodeOid(oid), value);
+}
+
+export class SnmpAgent {
+  private readonly communities: { name: string; versions: Set<string>; allowed: (a: string) => boolean }[];
+  private readonly users = new Map<string, { user: UsmUser; allowed: (a: string) => boolean }>();
+
+  constructor(private readonly deps: AgentDeps) {
+    this.communities = deps.config.communities.map((c) => ({
+      name: c.name,
+      versions: new Set(c.versions),
+      allowed: sourceFilter(c.sources),
+    }));
+    for (const u of deps.users) this.users.set(u.name, { user: u, allowed: sourceFilter(u.config.sources) });
+  }
+
+  /** Handles one datagram; returns the reply, or undefined to stay silent. Never throws. */
+  async handle(packet: Buffer, remote: string): Promise<Buffer | undefined> {
+    const c = this.deps.counters;
+    c.inPkts++;
+    try {
+      const reply = await this.dispatch(packet, remote);
+      if (reply) c.outPkts++;
+      return reply;
+    } catch (error) {
+      if (error instanceof BerError || error instanceof RangeError) c.inAsnParseErrs++;
+      else c.silentDrops++;
+      return undefined;
+    }
+  }
+
+  private async dispatch(packet: Buffer, remote: string): Promise<Buffer | undefined> {
+    const msg = expect(packet, 0, packet.length, TAG.sequence);
+    const versionTlv = expect(packet, msg.start, msg.end, TAG.integer);
+    const version = readInteger(packet, versionTlv);
+    if (version === 3) return this.handleV3(packet, msg, versionTlv.end, remote);
+    if (version !== 0 && version !== 1) {
+      this.deps.counters.inBadVersions++;
+      return undefined;
+    }
+    const communityTlv = expect(packet, versionTlv.end, msg.end, TAG.octetString);
+    const community = packet.toString("latin1", communityTlv.start, communityTlv.end);
+    const pdu = parsePdu(packet, communityTlv.end, msg.end);
+    const versionName = version === 0 ? "v1" : "v2c";
+    const match = this.communities.find((x) => x.name === community);
+    if (!match?.versions.has(versionName) || !match.allowed(remote)) {
+      this.deps.counters.inBadCommunityNames++;
+      return undefined;
+    }
+    if (version === 0 && pdu.type === TAG.getBulkRequest) throw new BerError("GETBULK in SNMPv1");
+    const limit = MAX_DATAGRAM - 32 - communityTlv.end + communityTlv.start;
+    const body = await this.process(pdu, { version, write: false }, limit, remote, community);
+    if (!body) return undefined;
+    return tlv(
+      TAG.sequence,
+      encodeInteger(version),
+      encodeOctetString(packet.subarray(communityTlv.start, communityTlv.end)),
+      body,
+    );
+  }
+
+  // --- PDU processing ---------------------------------------------------------------------------------------------
+
+  private async process(
+    pdu: Pdu,
+    access: Access,
+    sizeLimit: number,
+    remote: string,
+    who: string,
+  ): Promise<Buffer | undefined> {
+    switch (pdu.type) {
+      case TAG.getRequest:
+        return this.get(pdu, access, sizeLimit);
+      case TAG.getNextRequest:
+        return this.getNext(pdu, access, sizeLimit);
+      case TAG.getBulkRequest:
+        return this.getBulk(pdu, sizeLimit);
+      case TAG.setRequest:
+        return this.set(pdu, access, remote, who);
+      default:
+        this.deps.counters.unknownPduHandlers++;
+        return undefined;
+    }
+  }
+
+  private response(requestId: number, status: number, index: number, varbinds: readonly Buffer[]): Buffer {
+    return tlv(
+      TAG.response,
+      encodeInteger(requestId),
+      encodeInteger(status),
+      encodeInteger(index),
+      tlv(TAG.sequence, ...varbinds),
+    );
+  }
+
+  private errorResponse(pdu: Pdu, status: number, index: number): Buffer {
+    return this.response(
+      pdu.requestId,
+      status,
+      index,
+      pdu.varbinds.map((v) => v.raw),
+    );
+  }
+
+  private fits(varbinds: readonly Buffer[], limit: number): boolean {
+    let n = 32;
+    for (const v of varbinds) n += v.length;
+    return n <= limit;
+  }
+
+  private get(pdu: Pdu, access: Access, limit: number): Buffer {
+    const view = this.deps.view.sync(this.deps.snapshot());
+    const snapshot = this.deps.snapshot();
+    const out: Buffer[] = [];
+    for (let i = 0; i < pdu.varbinds.length; i++) {
+      const oid = (pdu.varbinds[i] as RequestVarbind).oid;
+      const at = view.find(oid);
+      if (at >= 0) out.push(view.varbind(at, snapshot));
+      else if (access.version === 0) return this.errorResponse(pdu, ERR.noSuchName, i + 1);
+      else out.push(varbind(oid, view.isUnderObject(oid) ? NO_SUCH_INSTANCE : NO_SUCH_OBJECT));
+    }
+    if (!this.fits(out, limit)) return this.errorResponse(pdu, ERR.tooBig, 0);
+    return this.response(pdu.requestId, 0, 0, out);
+  }
+
+  private getNext(pdu: Pdu, access: Access, limit: number): Buffer {
+    const snapshot = this.deps.snapshot();
+    const view = this.deps.view.sync(snapshot);
+    const out: Buffer[] = [];
+    for (let i = 0; i < pdu.varbinds.length; i++) {
+      const oid = (pdu.varbinds[i] as RequestVarbind).oid;
+      const at = view.next(oid);
+      if (at < view.size) out.push(view.varbind(at, snapshot));
+      else if (access.version === 0) return this.errorResponse(pdu, ERR.noSuchName, i + 1);
+      else out.push(varbind(oid, END_OF_MIB_VIEW));
+    }
+    if (!this.fits(out, limit)) return this.errorResponse(pdu, ERR.tooBig, 0);
+    return this.response(pdu.requestId, 0, 0, out);
+  }
+
+  private getBulk(pdu: Pdu, limit: number): Buffer {
+    const snapshot = this.deps.snapshot();
+    const view = this.deps.view.sync(snapshot);
+    const count = pdu.varbinds.length;
+    // RFC 3416 4.2.3: negative fields count as zero; non-repeaters beyond the list cover the whole list.
+    const nonRepeaters = Math.min(Math.max(pdu.field1, 0), count);
+    const maxRepetitions = Math.min(Math.max(pdu.field2, 0), this.deps.config.maxRepetitions);
+    const cap = this.deps.config.maxRepetitions;
+    const out: Buffer[] = [];
+    let size = 48;
+    const add = (vb: Buffer): boolean => {
+      if (size + vb.length > limit || out.length >= cap) return false;
+      out.push(vb);
+      size += vb.length;
+      return true;
+    };
+    for (let i = 0; i < nonRepeaters; i++) {
+      const oid = (pdu.varbinds[i] as RequestVarbind).oid;
+      const at = view.next(oid);
+      const vb = at < view.size ? view.varbind(at, snapshot) : varbind(oid, END_OF_MIB_VIEW);
+      if (!add(vb)) return this.errorResponse(pdu, ERR.tooBig, 0);
+    }
+    const repeaters = count - nonRepeaters;
+    if (repeaters > 0 && maxRepetitions > 0) {
+      const positions: number[] = [];
+      const lastOid: (readonly number[])[] = [];
+      for (let j = 0; j < repeaters; j++) {
+        const oid = (pdu.varbinds[nonRepeaters + j] as RequestVarbind).oid;
+        positions.push(view.next(oid));
+        lastOid.push(oid);
+      }
+      fill: for (let r = 0; r < maxRepetitions; r++) {
+        let allEnded = true;
+        for (let j = 0; j < repeaters; j++) {
+          const p = positions[j] as number;
+          let vb: Buffer;
+          if (p < view.size) {
+            vb = view.varbind(p, snapshot);
+            allEnded = false;
+          } else vb = varbind(lastOid[j] as readonly number[], END_OF_MIB_VIEW);
+          if (!add(vb)) break fill;
+          if (p < view.size) {
+            positions[j] = p + 1;
+            lastOid[j] = (view.entry(p) as { oid: readonly number[] }).oid;
+          }
+        }
+        if (allEnded) break;
+      }
+    }
+    return this.response(pdu.requestId, 0, 0, out);
+  }
+
+  private async set(pdu: Pdu, access: Access, remote: string, who: string): Promise<Buffer> {
+    if (!access.write) return this.errorResponse(pdu, access.version === 0 ? ERR.noSuchName : ERR.noAccess, 1);
+    const snapshot = this.deps.snapshot();
+    const view = this.deps.view.sync(snapshot);
+    const thresholds = this.deps.thresholds;
+    const writes: { index: number; value: number }[] = [];
+    for (let i = 0; i < pdu.varbinds.length; i++) {
+      const vb = pdu.varbinds[i] as RequestVarbind;
+      const at = view.find(vb.oid);
+      const entry = at >= 0 ? view.entry(at) : undefined;
+      if (!entry?.writable || !thresholds)
+        return this.errorResponse(pdu, entry || view.isUnderObject(vb.oid) ? ERR.notWritable : ERR.noAccess, i + 1);
+      if (vb.value.tag !== TAG.integer) return this.errorResponse(pdu, ERR.wrongType, i + 1);
+      const raw = readInteger(pdu.buffer, vb.value);
+      if (raw < -2147483648 || raw > 2147483647) return this.errorResponse(pdu, ERR.wrongValue, i + 1);
+      const scale = entry.writable.syntax.kind === "integer" ? entry.writable.syntax.scale : 1;
+      writes.push({ index: entry.writable.thresholdIndex, value: raw / scale });
+    }
+    for (let i = 0; i < writes.length; i++) {
+      const w = writes[i] as { index: number; value: number };
+      const result = await (thresholds as ThresholdAccess).write(w.index, w.value, who);
+      this.deps.audit(who, remote, {
+        protocol: "snmp",
+        setting: String(w.index),
+        value: String(w.value),
+        outcome: result.ok ? "ok" : result.reason,
+      });
+      if (!result.ok) return this.errorResponse(pdu, i === 0 ? ERR.wrongValue : ERR.commitFailed, i + 1);
+    }
+    return this.response(
+      pdu.requestId,
+      0,
+      0,
+      pdu.varbinds.map((v) => v.raw),
+    );
+  }
+
+  // --- SNMPv3 ----------------------------------------------------------------------------------------------------
+
+  private async handleV3(packet: Buffer, msg: Tlv, afterVersion: number, remote: string): Promise<Buffer | undefined> {
+    const c = this.deps.counters;
+    const global = expect(packet, afterVersion, msg.end, TAG.sequence);
+    const msgIdTlv = expect(packet, global.start, global.end, TAG.integer);
+    const maxSizeTlv = expect(packet, msgIdTlv.end, global.end, TAG.integer);
+    const flagsTlv = expect(packet, maxSizeTlv.end, global.end, TAG.octetString);
+    const modelTlv = expect(packet, flagsTlv.end, global.end, TAG.integer);
+    const msgId = readInteger(packet, msgIdTlv);
+    const maxSize = readInteger(packet, maxSizeTlv);
+    if (msgId < 0 || msgId > 2147483647 || maxSize < 484 || flagsTlv.end - flagsTlv.start !== 1)
+      throw new BerError("bad v3 header");
+    const flags = packet[flagsTlv.start] as number;
+    const authFlag = (flags & 1) !== 0;
+    const privFlag = (flags & 2) !== 0;
+    const reportable = (flags & 4) !== 0;
+    if (privFlag && !authFlag) {
+      c.invalidMsgs++;
+      return undefined;
+    }
+    if (readInteger(packet, modelTlv) !== 3) {
+      c.unknownSecurityModels++;
+      return undefined;
+    }
+    const secOctet = expect(packet, modelTlv.end > global.end ? global.end : global.end, msg.end, TAG.octetString);
+    const sec = expect(packet, secOctet.start, secOctet.end, TAG.sequence);
+    const engineTlv = expect(packet, sec.start, sec.end, TAG.octetString);
+    const bootsTlv = expect(packet, engineTlv.end, sec.end, TAG.integer);
+    const timeTlv = expect(packet, bootsTlv.end, sec.end, TAG.integer);
+    const userTlv = expect(packet, timeTlv.end, sec.end, TAG.octetString);
+    const authTlv = expect(packet, userTlv.end, sec.end, TAG.octetString);
+    const privTlv = expect(packet, authTlv.end, sec.end, TAG.octetString);
+    const engineId = packet.subarray(engineTlv.start, engineTlv.end);
+    const boots = readInteger(packet, bootsTlv);
+    const time = readInteger(packet, timeTlv);
+    const userName = packet.toString("utf8", userTlv.start, userTlv.end);
+    const authParams = packet.subarray(authTlv.start, authTlv.end);
+    const privParams = packet.subarray(privTlv.start, privTlv.end);
+    const dataStart = secOctet.end;
+    const ctx: ReportContext = { msgId, userName, requestId: 0, reportable, maxSize };
+
+    // Plain-text scoped PDU gives us the request id for reports.
+    if (!privFlag) {
+      try {
+        ctx.requestId = this.peekRequestId(packet, dataStart, msg.end);
+      } catch {
+        // reported below if the PDU is needed
+      }
+    }
+    if (!engineId.equals(this.deps.engineId)) {
+      c.unknownEngineIds++;
+      return this.report(ctx, 4, c.unknownEngineIds);
+    }
+    const known = this.users.get(userName);
+    if (!known) {
+      c.unknownUserNames++;
+      return this.report(ctx, 3, c.unknownUserNames);
+    }
+    const user = known.user;
+    if ((authFlag && !user.auth) || (privFlag && !user.priv)) {
+      c.unsupportedSecLevels++;
+      return this.report(ctx, 1, c.unsupportedSecLevels);
+    }
+    if (authFlag && !verifyDigest(user, packet, authTlv.start, authParams)) {
+      c.wrongDigests++;
+      return this.report(ctx, 5, c.wrongDigests);
+    }
+    if (authFlag) {
+      const ourTime = this.deps.engineTime();
+      if (boots !== this.deps.engineBoots || boots >= 2147483647 || Math.abs(time - ourTime) > 150) {
+        c.notInTimeWindows++;
+        return this.report(ctx, 2, c.notInTimeWindows, user);
+      }
+    }
+    if (!known.allowed(remote)) {
+      c.silentDrops++;
+      return undefined;
+    }
+    let scoped: Buffer = packet;
+    let scopedStart = dataStart;
+    let scopedLimit = msg.end;
+    if (privFlag) {
+      const encrypted = expect(packet, dataStart, msg.end, TAG.octetString);
+      try {
+        scoped = decrypt(user, packet.subarray(encrypted.start, encrypted.end), boots, time, privParams);
+        scopedStart = 0;
+        scopedLimit = scoped.length;
+        const seq = expect(scoped, 0, scoped.length, TAG.sequence);
+        scopedLimit = seq.end;
+      } catch {
+        c.decryptionErrors++;
+        return this.report(ctx, 6, c.decryptionErrors);
+      }
+    }
+    const scopedSeq = expect(scoped, scopedStart, scopedLimit, TAG.sequence);
+    const ctxEngine = expect(scoped, scopedSeq.start, scopedSeq.end, TAG.octetString);
+    const ctxName = expect(scoped, ctxEngine.end, scopedSeq.end, TAG.octetString);
+    const pdu = parsePdu(scoped, ctxName.end, scopedSeq.end);
+    ctx.requestId = pdu.requestId;
+    if (ctxName.end !== ctxName.start) {
+      // Only the default context exists.
+      c.silentDrops++;
+      return undefined;
+    }
+    const level = privFlag ? "authPriv" : authFlag ? "authNoPriv" : "noAuthNoPriv";
+    const limit = Math.min(maxSize, MAX_DATAGRAM) - V3_OVERHEAD - userName.length;
+    let body: Buffer | undefined;
+    if (LEVEL_RANK[level] < LEVEL_RANK[user.level]) body = this.errorResponse(pdu, ERR.authorizationError, 0);
+    else {
+      const write = user.admin && level === "authPriv";
+      body = await this.process(pdu, { version: 3, user, write }, limit, remote, user.name);
+    }
+    if (!body) return undefined;
+    return this.encodeV3(ctx, flags & 3, user, body);
+  }
+
+  private peekRequestId(buf: Buffer, start: number, limit: number): number {
+    const seq = expect(buf, start, limit, TAG.sequence);
+    const e = expect(buf, seq.start, seq.end, TAG.octetString);
+    const n = expect(buf, e.end, seq.end, TAG.octetString);
+    const pdu = readTlv(buf, n.end, seq.end);
+    return readInteger(buf, expect(buf, pdu.start, pdu.end, TAG.integer));
+  }
+
+  /** A Report PDU carrying one usmStats counter; authenticated only for notInTimeWindows (RFC 3414 3.1.1). */
+  private report(ctx: ReportContext, stat: number, value: number, authUser?: UsmUser): Buffer | undefined {
+    if (!ctx.reportable) return undefined;
+    const pdu = tlv(
+      TAG.report,
+      encodeInteger(ctx.requestId),
+      encodeInteger(0),
+      encodeInteger(0),
+      tlv(TAG.sequence, varbind([...USM_STATS, stat, 0], encodeUnsigned(value, TAG.counter32))),
+    );
+    return this.encodeV3(ctx, authUser ? 1 : 0, authUser, pdu);
+  }
+
+  private encodeV3(ctx: ReportContext, securityFlags: number, user: UsmUser | undefined, pdu: Buffer): Buffer {
+    const d = this.deps;
+    const boots = d.engineBoots;
+    const time = d.engineTime();
+    const scoped = tlv(TAG.sequence, encodeOctetString(d.engineId), encodeOctetString(""), pdu);
+    const auth = securityFlags & 1 ? user?.auth : undefined;
+    const priv = securityFlags & 2 ? user?.priv : undefined;
+    let data = scoped;
+    let salt: Buffer = Buffer.alloc(0);
+    if (priv && user) {
+      salt = d.salt.next();
+      data = encodeOctetString(encrypt(user, scoped, boots, time, salt));
+    }
+    const engine = encodeOctetString(d.engineId);
+    const bootsTlv = encodeInteger(boots);
+    const timeTlv = encodeInteger(time);
+    const userTlv = encodeOctetString(user?.name ?? ctx.userName);
+    const authTlv = encodeOctetString(Buffer.alloc(auth ? auth.digestLength : 0));
+    const privTlv = encodeOctetString(salt);
+    const secSeq = tlv(TAG.sequence, engine, bootsTlv, timeTlv, userTlv, authTlv, privTlv);
+    const authInSeq =
+      secSeq.length -
+      (engine.length + bootsTlv.length + timeTlv.length + userTlv.length + authTlv.length + privTlv.length) +
+      engine.length +
+      bootsTlv.length +
+      timeTlv.length +
+      userTlv.length +
+      (authTlv.length - (auth ? auth.digestLength : 0));
+    const secOctet = tlv(TAG.octetString, secSeq);
+    const version = encodeInteger(3);
+    const global = tlv(
+      TAG.sequence,
+      encodeInteger(ctx.msgId),
+      encodeInteger(MAX_DATAGRAM),
+      Buffer.from([TAG.octetString, 1, securityFlags]),
+      encodeInteger(3),
+    );
+    const contentLength = version.length + global.length + secOctet.length + data.length;
+    const outerHeader = header(TAG.sequence, contentLength);
+    const message = Buffer.concat([outerHeader, version, global, secOctet, data]);
+    if (auth && user) {
+      const offset =
+        outerHeader.length + version.length + global.length + (secOctet.length - secSeq.length) + authInSeq;
+      digest(user, message).copy(message, offset);
+    }
+    return message;
+  }
+}
+
+interface ReportContext {
+  msgId: number;
+  userName: string;
+  requestId: number;
+  reportable: boolean;
+  maxSize: number;
+}

@@ -1,0 +1,197 @@
+/**
+ * The BER subset SNMP needs, written for the agent's hot path: decoding checks every length against its container
+ * (a malformed packet throws `BerError`, it never reads out of bounds), encoding builds buffers once.
+ */
+
+export class BerError extends Error {}
+
+export const TAG = {
+  integer: 0x02,
+  octetString: 0x04,
+  null: 0x05,
+  oid: 0x06,
+  sequence: 0x30,
+  ipAddress: 0x40,
+  counter32: 0x41,
+  gauge32: 0x42,
+  timeTicks: 0x43,
+  opaque: 0x44,
+  counter64: 0x46,
+  noSuchObject: 0x80,
+  noSuchInstance: 0x81,
+  endOfMibView: 0x82,
+  getRequest: 0xa0,
+  getNextRequest: 0xa1,
+  response: 0xa2,
+  setRequest: 0xa3,
+  trapV1: 0xa4,
+  getBulkRequest: 0xa5,
+  informRequest: 0xa6,
+  trapV2: 0xa7,
+  report: 0xa8,
+} as const;
+
+export interface Tlv {
+  readonly tag: number;
+  /** First byte of the value. */
+  readonly start: number;
+  /** One past the last byte of the value. */
+  readonly end: number;
+}
+
+/** Reads one TLV at `pos`, which must end at or before `limit`. */
+export function readTlv(buf: Buffer, pos: number, limit: number): Tlv {
+  if (pos + 2 > limit) throw new BerError("truncated TLV");
+  const tag = buf[pos] as number;
+  if ((tag & 0x1f) === 0x1f) throw new BerError("multi-byte tags are not used by SNMP");
+  let len = buf[pos + 1] as number;
+  let start = pos + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > 4) throw new BerError("unsupported length form");
+    if (start + n > limit) throw new BerError("truncated length");
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + (buf[start + i] as number);
+    start += n;
+  }
+  const end = start + len;
+  if (end > limit) throw new BerError("length beyond container");
+  return { tag, start, end };
+}
+
+export function expect(buf: Buffer, pos: number, limit: number, tag: number): Tlv {
+  const tlv = readTlv(buf, pos, limit);
+  if (tlv.tag !== tag) throw new BerError(`expected tag 0x${tag.toString(16)}, got 0x${tlv.tag.toString(16)}`);
+  return tlv;
+}
+
+/** A signed INTEGER of at most 5 bytes (enough for Integer32 and Unsigned32 values). */
+export function readInteger(buf: Buffer, tlv: Tlv): number {
+  const n = tlv.end - tlv.start;
+  if (n < 1 || n > 5) throw new BerError("integer length out of range");
+  let value = (buf[tlv.start] as number) & 0x80 ? -1 : 0;
+  for (let i = tlv.start; i < tlv.end; i++) value = value * 256 + (buf[i] as number);
+  return value;
+}
+
+export const MAX_OID_LENGTH = 128;
+
+export function readOid(buf: Buffer, tlv: Tlv): number[] {
+  const { start, end } = tlv;
+  if (end <= start) throw new BerError("empty OID");
+  const first = buf[start] as number;
+  if (first & 0x80) throw new BerError("first OID byte too large");
+  const oid = first < 80 ? [Math.floor(first / 40), first % 40] : [2, first - 80];
+  let value = 0;
+  let bytes = 0;
+  for (let i = start + 1; i < end; i++) {
+    const b = buf[i] as number;
+    if (bytes === 0 && b === 0x80) throw new BerError("OID sub-identifier with leading zero byte");
+    value = value * 128 + (b & 0x7f);
+    bytes++;
+    if (value > 0xffffffff || bytes > 5) throw new BerError("OID sub-identifier too large");
+    if ((b & 0x80) === 0) {
+      oid.push(value);
+      value = 0;
+      bytes = 0;
+      if (oid.length > MAX_OID_LENGTH) throw new BerError("OID too long");
+    }
+  }
+  if (bytes !== 0) throw new BerError("truncated OID sub-identifier");
+  return oid;
+}
+
+// --- encoding ---------------------------------------------------------------------------------------------------
+
+function lengthBytes(len: number): number[] {
+  if (len < 0x80) return [len];
+  if (len < 0x100) return [0x81, len];
+  if (len < 0x10000) return [0x82, len >> 8, len & 0xff];
+  return [0x83, (len >> 16) & 0xff, (len >> 8) & 0xff, len & 0xff];
+}
+
+export function header(tag: number, len: number): Buffer {
+  return Buffer.from([tag, ...lengthBytes(len)]);
+}
+
+/** A TLV around already-encoded parts. */
+export function tlv(tag: number, ...parts: Buffer[]): Buffer {
+  let len = 0;
+  for (const p of parts) len += p.length;
+  return Buffer.concat([header(tag, len), ...parts], len + (len < 0x80 ? 2 : len < 0x100 ? 3 : len < 0x10000 ? 4 : 5));
+}
+
+function integerContent(value: number): number[] {
+  // Two's complement, minimal length; value within -2^31 .. 2^32-1.
+  const bytes: number[] = [];
+  let v = Math.trunc(value);
+  if (v >= 0) {
+    do {
+      bytes.unshift(v % 256);
+      v = Math.floor(v / 256);
+    } while (v > 0);
+    if ((bytes[0] as number) & 0x80) bytes.unshift(0);
+  } else {
+    do {
+      bytes.unshift(((v % 256) + 256) % 256);
+      v = Math.floor(v / 256);
+    } while (v < -1);
+    if (!((bytes[0] as number) & 0x80)) bytes.unshift(0xff);
+  }
+  return bytes;
+}
+
+export function encodeInteger(value: number, tag: number = TAG.integer): Buffer {
+  const content = integerContent(value);
+  return Buffer.from([tag, content.length, ...content]);
+}
+
+/** Unsigned application types (Counter32, Gauge32, TimeTicks): always non-negative. */
+export function encodeUnsigned(value: number, tag: number): Buffer {
+  const v = Math.max(0, Math.min(0xffffffff, Math.trunc(value)));
+  return encodeInteger(v, tag);
+}
+
+export function encodeOctetString(value: string | Buffer): Buffer {
+  const bytes = typeof value === "string" ? Buffer.from(value, "utf8") : value;
+  return Buffer.concat([header(TAG.octetString, bytes.length), bytes]);
+}
+
+export function encodeOidContent(oid: readonly number[]): Buffer {
+  const bytes: number[] = [(oid[0] ?? 0) * 40 + (oid[1] ?? 0)];
+  for (let i = 2; i < oid.length; i++) {
+    let v = oid[i] as number;
+    const tmp = [v & 0x7f];
+    v = Math.floor(v / 128);
+    while (v > 0) {
+      tmp.unshift((v & 0x7f) | 0x80);
+      v = Math.floor(v / 128);
+    }
+    bytes.push(...tmp);
+  }
+  return Buffer.from(bytes);
+}
+
+export function encodeOid(oid: readonly number[]): Buffer {
+  const content = encodeOidContent(oid);
+  return Buffer.concat([header(TAG.oid, content.length), content]);
+}
+
+export const NULL_VALUE = Buffer.from([TAG.null, 0]);
+export const NO_SUCH_OBJECT = Buffer.from([TAG.noSuchObject, 0]);
+export const NO_SUCH_INSTANCE = Buffer.from([TAG.noSuchInstance, 0]);
+export const END_OF_MIB_VIEW = Buffer.from([TAG.endOfMibView, 0]);
+
+/** Lexicographic OID order. */
+export function compareOid(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = (a[i] as number) - (b[i] as number);
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}
+
+export function oidText(oid: ArrayLike<number>): string {
+  return Array.prototype.join.call(oid, ".");
+}
