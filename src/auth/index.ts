@@ -90,7 +90,10 @@ export async function createAuthService(options: AuthServiceOptions): Promise<Au
         ].join("\n"),
       );
       log.warn({ file: store.file }, "first start: created local user admin; its one-time password was shown once");
-      audit({ name: "config-changed", user: "system", text: "created first-start user admin", detail: {} });
+      // After start-up has wired the audit sink (the gateway's command router is created after the auth service).
+      setImmediate(() =>
+        audit({ name: "config-changed", user: "system", text: "created first-start user admin", detail: {} }),
+      );
     }
   }
 
