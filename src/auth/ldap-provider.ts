@@ -119,7 +119,13 @@ function createDirectoryProvider(flavour: Flavour, log: Logger): AuthProvider {
   };
 
   async function connect(url: string): Promise<Client> {
-    const client = new Client({ url, timeout: config.timeout, connectTimeout: config.timeout, tlsOptions: tls });
+    // tlsOptions only for ldaps://: given for ldap:// they break the later StartTLS upgrade in ldapts 8.
+    const client = new Client({
+      url,
+      timeout: config.timeout,
+      connectTimeout: config.timeout,
+      ...(url.startsWith("ldaps://") ? { tlsOptions: tls } : {}),
+    });
     try {
       if (url.startsWith("ldap://") && config.startTls) await client.startTLS(tls);
       if (config.bindDn) await client.bind(config.bindDn, config.bindPassword ?? "");

@@ -1,7 +1,7 @@
 /** Starts the real RADIUS and LDAP servers the auth tests talk to, on loopback, from config in a temp dir. */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -200,6 +200,23 @@ const adObject = (category: string) =>
   `instanceType: 4\nobjectCategory: cn=${category},cn=Schema,${LDAP_BASE}\nnTSecurityDescriptor:: AA==\n`;
 
 /**
+ * OpenLDAP's copy of the AD schema declares no matching rules for the attributes a login searches, so equality
+ * filters on them never match; AD itself matches them case-insensitively (DNs as DNs). Add those rules.
+ */
+function adLikeSchema(): string {
+  const rules: Record<string, string> = {
+    sAMAccountName: "EQUALITY caseIgnoreMatch",
+    userPrincipalName: "EQUALITY caseIgnoreMatch",
+    userAccountControl: "EQUALITY integerMatch",
+    memberOf: "EQUALITY distinguishedNameMatch",
+  };
+  let text = readFileSync("/etc/ldap/schema/msuser.schema", "utf8");
+  for (const [name, rule] of Object.entries(rules))
+    text = text.replace(new RegExp(`(NAME '${name}'\\s*\\n)`), `$1\t${rule}\n`);
+  return text;
+}
+
+/**
  * slapd with LDAP (StartTLS) and LDAPS listeners, an OpenLDAP-style tree (inetOrgPerson, nested groupOfNames)
  * under ou=people/ou=groups, and an AD-like tree (OpenLDAP's msuser.schema: user/group, sAMAccountName,
  * userPrincipalName, userAccountControl, memberOf) under ou=ad.
@@ -212,13 +229,14 @@ export async function startSlapd(): Promise<
   const certs = makeCertificates(dir);
   const ldapPort = await freeTcpPort();
   const ldapsPort = await freeTcpPort();
+  writeFileSync(join(dir, "msuser.schema"), adLikeSchema());
   writeFileSync(
     join(dir, "slapd.conf"),
     `include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
 include /etc/ldap/schema/nis.schema
-include /etc/ldap/schema/msuser.schema
+include ${dir}/msuser.schema
 modulepath /usr/lib/ldap
 moduleload back_mdb
 pidfile ${dir}/slapd.pid
