@@ -78,7 +78,11 @@ export const bacnetAdapter: Adapter<BacnetConfig> = {
           : {}),
         snapshot: () => ctx.model.current(),
         writeOutput: async (stringId, which, closed, from) => {
-          const principal: Principal = { user: `bacnet:${from.address}`, roles: ["operator"], source: "bacnet" };
+          const principal: Principal = {
+            user: `bacnet:${from.address}`,
+            roles: [config.writes.role],
+            source: "bacnet",
+          };
           ctx.commands.audit({
             name: "remote-write",
             user: principal.user,
@@ -86,7 +90,8 @@ export const bacnetAdapter: Adapter<BacnetConfig> = {
             detail: { protocol: "bacnet", remote: `${from.address}:${from.port}` },
           });
           const result = await ctx.commands.run(principal, { kind: "output", stringId, output: which, closed });
-          return result.ok ? undefined : result.error;
+          if (!result.ok) ctx.log.warn({ code: result.code, error: result.error }, "BACnet write refused or failed");
+          return result.ok ? undefined : result.code;
         },
         count: (counter) => ctx.health.count(counter),
         debug: (message, detail) => ctx.log.debug(detail ?? {}, message),

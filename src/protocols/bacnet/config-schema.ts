@@ -19,6 +19,10 @@ const writesSchema = z
       .array(ipv4)
       .default([])
       .meta({ description: "Source IPv4 addresses allowed to write; empty = nobody, even when enabled." }),
+    role: z.enum(["viewer", "operator", "admin"]).default("operator").meta({
+      description:
+        "Role an allowed BACnet peer acts with; the auth policy decides (relay outputs need admin by default).",
+    }),
   })
   .meta({ description: "WriteProperty policy. Secure by default: writes are refused until enabled and allowed." });
 

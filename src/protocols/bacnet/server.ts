@@ -66,7 +66,7 @@ export interface ServerIo {
   /** Local broadcast of an unconfirmed request; absent when broadcasting is off (loopback binds). */
   broadcast?(apdu: Buffer): void;
   snapshot(): PlantSnapshot;
-  /** Runs a relay output write; resolves to an error text when it failed. */
+  /** Runs a relay output write; resolves to undefined on success, else the command's error code (E_FORBIDDEN …). */
   writeOutput(stringId: number, which: "load" | "charge", closed: boolean, from: Peer): Promise<string | undefined>;
   /** Counts events for health (requests, errors, rejects, aborts, drops, cov-notifications). */
   count(counter: string): void;
@@ -214,6 +214,12 @@ export class BacnetServer {
       return;
     }
     this.io.count("requests");
+    if (apdu.length > MAX_APDU) {
+      // Larger than the Max_APDU_Length_Accepted we announce: refuse without parsing it.
+      this.io.count("aborts");
+      this.reply(request, abortPdu(header.invokeId, AbortReason.APDU_TOO_LONG));
+      return;
+    }
     if (header.segmented) {
       this.io.count("aborts");
       this.reply(request, abortPdu(header.invokeId, AbortReason.SEGMENTATION_NOT_SUPPORTED));
@@ -368,6 +374,7 @@ export class BacnetServer {
         errorCode: ErrorCode.VALUE_OUT_OF_RANGE,
       });
     const failure = await this.io.writeOutput(object.output.stringId, object.output.which, value.value === 1, from);
+    if (failure === "E_FORBIDDEN") return this.errorReply(invokeId, CS.WRITE_PROPERTY, denied);
     if (failure)
       return this.errorReply(invokeId, CS.WRITE_PROPERTY, {
         errorClass: ErrorClass.DEVICE,
