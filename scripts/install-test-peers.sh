@@ -26,6 +26,9 @@ declare -A PEERS=(
   [openssl]=openssl
   [chromium]=chromium
   [/usr/lib/python3/dist-packages/pymodbus/__init__.py]=python3-pymodbus
+  # pymodbus' server imports pyserial and serial_asyncio, which the Debian package does not depend on
+  [/usr/lib/python3/dist-packages/serial/__init__.py]=python3-serial
+  [/usr/lib/python3/dist-packages/serial_asyncio/__init__.py]=python3-serial-asyncio
 )
 
 missing=()
