@@ -87,9 +87,9 @@ declare module "net-snmp" {
     getModuleNames(includeBase?: boolean): string[];
   }
   export interface MibDefinition {
-    NAME?: string;
-    OID?: string;
+    ObjectName?: string;
     MACRO?: string;
+    OID?: string;
     SYNTAX?: unknown;
     "MAX-ACCESS"?: string;
     OBJECTS?: unknown;
