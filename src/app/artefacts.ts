@@ -3,6 +3,7 @@ import { PROFILES } from "../core/profiles/index.js";
 import { renderRegisterMap } from "../protocols/modbus/register-map-doc.js";
 import { renderMib } from "../protocols/snmp/mib-text.js";
 import { gatewayConfigSchema } from "./config-schema.js";
+import { renderPlantEde } from "./docs/bacnet-ede.js";
 import { probeRegistersMarkdown } from "./docs/probe-registers.js";
 
 /** A generated, committed file: never edit it by hand; `bmsgw generate` rewrites it and a test fails on drift. */
@@ -39,6 +40,11 @@ export const ARTEFACTS: readonly Artefact[] = [
     path: `docs/generated/register-map.${format}`,
     source: "src/protocols/modbus/mapping.ts (point and event catalogues)",
     render: () => renderRegisterMap(format),
+  })),
+  ...(["objects", "state-texts"] as const).map((format) => ({
+    path: `docs/generated/bacnet-ede-${format}.csv`,
+    source: "src/protocols/bacnet/mapping.ts (point and event catalogues) + config/demo.yaml",
+    render: () => renderPlantEde(format, BANNER),
   })),
   {
     path: "mibs/BMS-GATEWAY-MIB.txt",

@@ -11,7 +11,7 @@ const identity = { vendorName: "v", modelName: "m", firmwareRevision: "1", appli
 
 function plant(strings: number, blocks: number, ids?: number[]) {
   const config = parseTestConfig(smallPlantYaml({ strings, blocks }));
-  if (ids) config.strings.forEach((s, i) => (s.id = ids[i] ?? s.id));
+  if (ids) for (const [i, s] of config.strings.entries()) s.id = ids[i] ?? s.id;
   return buildTopology(config);
 }
 

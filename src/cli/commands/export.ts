@@ -1,5 +1,8 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { BANNER } from "../../app/artefacts.js";
+import { renderPlantEde } from "../../app/docs/bacnet-ede.js";
+import { EDE_FORMATS } from "../../protocols/bacnet/ede.js";
 import { REGISTER_MAP_FORMATS, renderRegisterMap } from "../../protocols/modbus/register-map-doc.js";
 import { type CliCommand, EXIT } from "../types.js";
 
@@ -7,7 +10,8 @@ import { type CliCommand, EXIT } from "../types.js";
 interface Exporter {
   readonly formats: readonly string[];
   readonly summary: string;
-  render(format: string): string;
+  /** `configFile`: the plant config for plant-specific artefacts (EDE); default config/demo.yaml. */
+  render(format: string, configFile?: string): string;
 }
 
 const EXPORTS: Readonly<Record<string, Exporter>> = {
@@ -15,6 +19,11 @@ const EXPORTS: Readonly<Record<string, Exporter>> = {
     formats: REGISTER_MAP_FORMATS,
     summary: "Modbus register map",
     render: (format) => renderRegisterMap(format as (typeof REGISTER_MAP_FORMATS)[number]),
+  },
+  ede: {
+    formats: EDE_FORMATS,
+    summary: "BACnet EDE files (objects, state texts) of the plant in --config",
+    render: (format, configFile) => renderPlantEde(format as (typeof EDE_FORMATS)[number], BANNER, configFile),
   },
 };
 
@@ -35,11 +44,15 @@ export const exportCommand: CliCommand = {
       process.stderr.write(`E_EXPORT_UNKNOWN: unknown artefact "${name ?? ""}"; one of:\n${usageText()}\n`);
       return EXIT.usage;
     }
-    let values: { format?: string | undefined; output?: string | undefined };
+    let values: { format?: string | undefined; output?: string | undefined; config?: string | undefined };
     try {
       ({ values } = parseArgs({
         args: rest,
-        options: { format: { type: "string", short: "f" }, output: { type: "string", short: "o" } },
+        options: {
+          format: { type: "string", short: "f" },
+          output: { type: "string", short: "o" },
+          config: { type: "string", short: "c" },
+        },
       }));
     } catch (error) {
       process.stderr.write(`E_EXPORT_USAGE: ${(error as Error).message}\n${usageText()}\n`);
@@ -50,7 +63,7 @@ export const exportCommand: CliCommand = {
       process.stderr.write(`E_EXPORT_FORMAT: ${name} has formats ${exporter.formats.join(", ")}, not "${format}"\n`);
       return EXIT.usage;
     }
-    const text = exporter.render(format);
+    const text = exporter.render(format, values.config);
     if (values.output) writeFileSync(values.output, text);
     else process.stdout.write(text);
     return EXIT.ok;
