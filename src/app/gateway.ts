@@ -215,8 +215,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       },
       log: log.child({ component: "poller" }),
     });
-    poller.start();
-    defer(() => poller.stop());
     registerPollerCommands(commands, poller, topology);
 
     const gatewayPartial = { config, topology, store, bus, model, commands, auth, poller, log, storagePath, services };
@@ -257,6 +255,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       });
       defer(() => new Promise<void>((done) => server.close(() => done())));
     }
+
+    // Polling starts last, so every adapter and whoever awaits startGateway sees the first sweep's events.
+    poller.start();
+    defer(() => poller.stop());
 
     return {
       ...gatewayPartial,

@@ -105,3 +105,26 @@ describe("poller fault handling against simulator faults", () => {
     await sim(gateway, "fault", "1/2", "none");
   });
 });
+
+describe("commissioned serial numbers", () => {
+  let gateway: TestGateway;
+  const events: EventRecord[] = [];
+  before(async () => {
+    // The simulator's probe for block 2 of string 1 has serial 101002; the config commissioned another one.
+    const yaml = smallPlantYaml({ strings: 1, blocks: 3 }).replace(
+      "    probes: { profile: cell-probe, address: 1 }",
+      '    probes: { profile: cell-probe, address: 1 }\n    serials: { "1": "101001", "2": "555555" }',
+    );
+    gateway = await startTestGateway(yaml, {});
+    gateway.bus.on("event", (e) => events.push(e));
+  });
+  after(() => gateway.close());
+
+  it("reports a probe whose serial differs from the commissioned one, and accepts the matching ones", async () => {
+    const snap = await allDevicesOk(gateway);
+    const swapped = snap.devices.find((d) => d.serial === "101002");
+    assert.match(swapped?.note ?? "", /serial 101002 where 555555 was commissioned/);
+    assert.equal(snap.devices.find((d) => d.serial === "101001")?.note, undefined);
+    await gateway.waitFor(() => events.some((e) => e.name === "device-identity-mismatch" && e.block === 2));
+  });
+});

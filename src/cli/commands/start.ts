@@ -45,11 +45,14 @@ export const startCommand: CliCommand = {
     for (const h of gateway.health()) for (const l of h.listeners) log.info(`${h.component} listening on ${l}`);
     for (const h of gateway.health()) if (h.state === "down") log.error(`${h.component} is down: ${h.text}`);
     let timer: NodeJS.Timeout | undefined;
-    if (config.logging.summaryInterval > 0)
-      timer = setInterval(
-        () => log.info({ component: "plant" }, plantSummary(gateway.model.current())),
-        config.logging.summaryInterval,
-      );
+    if (config.logging.summaryInterval > 0) {
+      const summary = () => log.info({ component: "plant" }, plantSummary(gateway.model.current()));
+      timer = setInterval(summary, config.logging.summaryInterval);
+      // Show live data as soon as every device has answered once, not only after the first interval.
+      gateway
+        .waitFor((s) => s.devices.every((d) => d.comm !== "unknown"), config.logging.summaryInterval)
+        .then(summary, () => {});
+    }
     await new Promise<void>((resolve) => {
       const shutdown = (signal: string) => {
         log.info(`${signal} received, stopping`);
