@@ -92,7 +92,7 @@ function driveConnection(port: number, depth: number, until: number, latencies: 
     const sentAt = new Map<number, number>();
     let tid = 0;
     let done = 0;
-    let buffer = Buffer.alloc(0);
+    let buffer: Buffer = Buffer.alloc(0);
     const send = () => {
       tid = (tid + 1) & 0xffff;
       sentAt.set(tid, performance.now());
