@@ -43,12 +43,18 @@ function formatNumber(value: number): string {
   return String(Number(value.toPrecision(6)));
 }
 
-/** `string 1 (String A) block 17`, or empty for system-wide events. */
-function where(record: EventRecord, ctx: MailContext): string {
+/** `string 1 block 17`, or empty for system-wide events. */
+function where(record: EventRecord): string {
   if (record.stringId === undefined) return "";
-  const name = ctx.strings.find((s) => s.id === record.stringId)?.name;
-  const stringPart = `string ${record.stringId}${name && name !== String(record.stringId) ? ` (${name})` : ""}`;
-  return record.block === undefined ? stringPart : `${stringPart} block ${record.block}`;
+  return record.block === undefined ? `string ${record.stringId}` : `string ${record.stringId} block ${record.block}`;
+}
+
+/** `1 (String A)`; the name is left out when it only repeats the number. */
+function stringLabel(stringId: number, ctx: MailContext): string {
+  const name = ctx.strings.find((s) => s.id === stringId)?.name;
+  return name && name !== String(stringId) && name !== `String ${stringId}`
+    ? `${stringId} (${name})`
+    : String(stringId);
 }
 
 function headline(record: EventRecord): string {
@@ -58,7 +64,7 @@ function headline(record: EventRecord): string {
 
 /** Subjects stay on one line of plain text: `[WARNING] Site: block-voltage-low raised - string 1 block 17`. */
 export function singleMail(record: EventRecord, ctx: MailContext): MailContent {
-  const place = where(record, ctx);
+  const place = where(record);
   const subject = oneLine(
     `[${record.severity.toUpperCase()}] ${ctx.site.name}: ${headline(record)}${place ? ` - ${place}` : ""}`,
   );
@@ -66,7 +72,7 @@ export function singleMail(record: EventRecord, ctx: MailContext): MailContent {
   const rows: [string, string][] = [
     ["Site", ctx.site.location ? `${ctx.site.name} (${ctx.site.location})` : ctx.site.name],
   ];
-  if (record.stringId !== undefined) rows.push(["String", place.replace(/ block \d+$/, "").replace(/^string /, "")]);
+  if (record.stringId !== undefined) rows.push(["String", stringLabel(record.stringId, ctx)]);
   if (record.block !== undefined) rows.push(["Block", String(record.block)]);
   if (record.value !== undefined) rows.push(["Value", formatNumber(record.value)]);
   if (record.threshold !== undefined) rows.push(["Threshold", formatNumber(record.threshold)]);
@@ -98,7 +104,7 @@ export function digestMail(records: readonly EventRecord[], ctx: MailContext, he
     `${records.length} events at ${ctx.site.name}${ctx.site.location ? ` (${ctx.site.location})` : ""} ${heldBack}:`,
     "",
     ...records.map((r) => {
-      const place = where(r, ctx);
+      const place = where(r);
       const value =
         r.value !== undefined
           ? ` value ${formatNumber(r.value)}${r.threshold !== undefined ? ` threshold ${formatNumber(r.threshold)}` : ""}`

@@ -246,6 +246,13 @@ class StreamSender implements SyslogSender {
       this.resent += again.length;
       this.queue = [...again, ...this.queue.slice(this.head)];
       this.head = 0;
+      // The bound holds for resent messages too: drop the oldest.
+      const excess = this.queued - this.destination.queueSize;
+      if (excess > 0) {
+        this.head = excess;
+        this.dropped += excess;
+        this.droppedUnreported += excess;
+      }
     }
     if (this.closing) return;
     const level = wasConnected ? "warn" : "debug";
