@@ -2,6 +2,8 @@ import { z } from "zod";
 import { authConfigSchema } from "../auth/config-schema.js";
 import { alarmsConfigSchema, refineAlarmsConfig } from "../core/alarms/config-schema.js";
 import { coreConfigShape, refineCoreConfig } from "../core/config/core-schema.js";
+import { eventLogConfigSchema } from "../core/event-log/config-schema.js";
+import { historyConfigSchema } from "../core/history/config-schema.js";
 import { bacnetConfigSchema } from "../protocols/bacnet/config-schema.js";
 import { emailConfigSchema } from "../protocols/email/config-schema.js";
 import { httpConfigSchema } from "../protocols/http/config-schema.js";
@@ -37,6 +39,8 @@ export const gatewayConfigSchema = z
     ...coreConfigShape,
     simulator: simulatorSchema.default(defaults(simulatorSchema)),
     alarms: alarmsConfigSchema.default(defaults(alarmsConfigSchema)),
+    eventLog: eventLogConfigSchema.default(defaults(eventLogConfigSchema)),
+    history: historyConfigSchema.default(defaults(historyConfigSchema)),
     protocols: protocolsSchema.default(defaults(protocolsSchema)),
     notifications: notificationsSchema.default(defaults(notificationsSchema)),
     auth: authConfigSchema.default(defaults(authConfigSchema)),

@@ -4,7 +4,7 @@
  * derived values always match its measurements.
  */
 import type { Logger } from "pino";
-import type { CommandRegistry, GatewayCommands, HealthReporter } from "./adapter.js";
+import type { CommandRegistry, CoreServiceApis, GatewayCommands, HealthReporter } from "./adapter.js";
 import type { EventBus } from "./event-bus.js";
 import type { EventRecord } from "./events.js";
 import type { ModelStore } from "./model.js";
@@ -24,6 +24,8 @@ export interface ServiceContext<Config> {
   readonly signal: AbortSignal;
   defer(cleanup: () => void | Promise<void>): void;
   readonly storagePath: string;
+  /** Offers a query interface to adapters and the gateway object (`services`). */
+  provide(apis: CoreServiceApis): void;
 }
 
 export interface CoreService<Config> {

@@ -87,7 +87,8 @@ export interface Scenario {
 }
 
 export async function run(gateway: TestGateway, step: Step): Promise<void> {
-  if ("output" in step) {
+  if ("waitMs" in step) await new Promise((r) => setTimeout(r, step.waitMs));
+  else if ("output" in step) {
     const result = await gateway.commands.run(admin, {
       kind: "output",
       stringId: step.stringId,
@@ -127,10 +128,37 @@ export async function runScenario(gateway: TestGateway, watch: EventWatch, s: Sc
   assertTrue(cleared.time - restoredAt >= s.clearDelay, `${s.title}: cleared before its ${s.clearDelay} ms delay`);
   const raisedAgain = watch.since(mark).filter((r) => same(r) && r.kind === "alarm-raised");
   assertTrue(raisedAgain.length === 1, `${s.title}: raised ${raisedAgain.length} times, expected once`);
-  await gateway.waitFor((snap) => snap.alarms.length === 0, 8000);
+  await noAlarms(gateway);
+  const log = gateway.services.eventLog;
+  assertTrue(log !== undefined, "the event log runs");
+  await log.flush();
+  const logged = log.query({
+    eventId: s.eventId,
+    ...(s.stringId !== undefined ? { stringId: s.stringId } : {}),
+    ...(s.block !== undefined ? { block: s.block } : {}),
+    from: raised.time,
+    order: "asc",
+  });
+  const kinds = logged.map((r) => `${r.kind}#${r.seq}`);
+  assertTrue(
+    kinds.includes(`alarm-raised#${raised.seq}`) && kinds.includes(`alarm-cleared#${cleared.seq}`) && raised.seq > 0,
+    `${s.title}: the event log holds the raise and the clear, got ${kinds.join(", ")}`,
+  );
   return [raised, cleared];
 }
 
 function assertTrue(condition: boolean, message: string): asserts condition {
   if (!condition) throw new Error(message);
+}
+
+/** Waits until no alarm is active; on timeout names the ones still active. */
+export async function noAlarms(gateway: TestGateway, timeoutMs = 8000): Promise<void> {
+  try {
+    await gateway.waitFor((snap) => snap.alarms.length === 0, timeoutMs);
+  } catch {
+    const left = gateway.model
+      .current()
+      .alarms.map((a) => `${a.name} s${a.stringId ?? "-"}b${a.block ?? "-"}: ${a.text}`);
+    throw new Error(`alarms still active: ${left.join("; ")}`);
+  }
 }
