@@ -1,6 +1,5 @@
 /** The slice of the (untyped) bacstack client the tests use. bacstack is a test-only, independent BACnet client. */
 declare module "bacstack" {
-  // biome-ignore lint/style/noNamespace: types merged into the CommonJS class export
   namespace Bacnet {
     interface ObjectId {
       type: number;
