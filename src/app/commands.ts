@@ -69,16 +69,23 @@ export class CommandRouter implements GatewayCommands {
     return result;
   }
 
-  audit(record: Parameters<GatewayCommands["audit"]>[0]): void {
-    const def = EVENT_CATALOGUE.find((d) => d.name === record.name) ?? eventByName("command");
-    this.emit({
-      ...record,
-      seq: 0,
-      time: Date.now(),
-      kind: "audit",
-      eventId: def.eventId,
-      name: def.name,
-      severity: def.severity,
-    });
+  audit(record: AuditInput): void {
+    this.emit(auditEvent(record));
   }
+}
+
+type AuditInput = Parameters<GatewayCommands["audit"]>[0];
+
+/** Stamps an audit record with its catalogue id and severity (unknown names are filed as `command`). */
+export function auditEvent(record: AuditInput): EventRecord {
+  const def = EVENT_CATALOGUE.find((d) => d.name === record.name) ?? eventByName("command");
+  return {
+    ...record,
+    seq: 0,
+    time: Date.now(),
+    kind: "audit",
+    eventId: def.eventId,
+    name: def.name,
+    severity: def.severity,
+  };
 }

@@ -18,7 +18,7 @@ import { Poller } from "../core/poller/poller.js";
 import type { ServiceContext } from "../core/service.js";
 import { buildTopology, type PlantTopology } from "../core/topology.js";
 import { SimControlError, type Simulator, startSimulator } from "../sim/index.js";
-import { CommandRouter } from "./commands.js";
+import { auditEvent, CommandRouter } from "./commands.js";
 import type { GatewayConfig } from "./config-schema.js";
 import { startControlServer } from "./control-server.js";
 import { HealthRegistry } from "./health.js";
@@ -116,8 +116,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       config: config.auth,
       storagePath,
       log: log.child({ component: "auth" }),
-      // Audit records go through the router (declared next), which stamps them from the event catalogue.
-      audit: (record) => commands.audit(record),
+      audit: (record) => emit(auditEvent(record)),
     }));
   const commands = new CommandRouter(auth, emit);
   const model: ModelReader = { current: () => store.snapshot() };
