@@ -7,7 +7,9 @@ import { bacnetAdapter } from "../protocols/bacnet/adapter.js";
 import { emailAdapter } from "../protocols/email/adapter.js";
 import { modbusAdapter } from "../protocols/modbus/adapter.js";
 import { snmpAdapter } from "../protocols/snmp/adapter.js";
+import { sshAdapter } from "../protocols/ssh/adapter.js";
 import { syslogAdapter } from "../protocols/syslog/adapter.js";
+import { telnetAdapter } from "../protocols/telnet/adapter.js";
 import type { GatewayConfig } from "./config-schema.js";
 
 /** A protocol adapter and where its config section is. */
@@ -35,6 +37,8 @@ export const ADAPTERS: readonly AdapterEntry[] = [
     section: (c) => ({ enabled: c.notifications.syslog.some((d) => d.enabled), destinations: c.notifications.syslog }),
   },
   { adapter: emailAdapter, section: (c) => c.notifications.email },
+  { adapter: sshAdapter, section: (c) => c.protocols.ssh },
+  { adapter: telnetAdapter, section: (c) => c.protocols.telnet },
 ];
 
 /** Core services, started before the poller so their derivers see the first sweep. */
