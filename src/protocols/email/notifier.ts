@@ -19,7 +19,7 @@ export function createMailTransport(config: EmailConfig): Transporter<SMTPTransp
   const port = config.port ?? (secure ? 465 : config.security === "starttls" ? 587 : 25);
   const host = config.host ?? "localhost";
   const pass = config.auth
-    ? (config.auth.pass ?? readFileSync(config.auth.passFile ?? "", "utf8").split(/\r?\n/)[0] ?? "")
+    ? (config.auth.pass ?? readConfigFile(config.auth.passFile ?? "", "auth.passFile").split(/\r?\n/)[0])
     : undefined;
   const serverName = config.tls.serverName ?? host;
   const options: SMTPTransport.Options = {
@@ -35,11 +35,22 @@ export function createMailTransport(config: EmailConfig): Transporter<SMTPTransp
     tls: {
       minVersion: "TLSv1.2",
       rejectUnauthorized: true,
-      ca: config.tls.caFile ? readFileSync(config.tls.caFile) : undefined,
+      ca: config.tls.caFile ? readConfigFile(config.tls.caFile, "tls.caFile") : undefined,
       servername: net.isIP(serverName) ? undefined : serverName,
     },
   };
   return nodemailer.createTransport(options);
+}
+
+/** Reads a file named in the config; the error names the setting so an operator knows what to fix. */
+function readConfigFile(file: string, setting: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    throw new Error(
+      `E_EMAIL_CONFIG: cannot read notifications.email.${setting} ${file} (${(error as Error).message}); fix the path or permissions`,
+    );
+  }
 }
 
 /** SMTP 4xx replies and network failures are worth another try; 5xx and auth failures are not. */

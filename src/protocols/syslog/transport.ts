@@ -138,6 +138,7 @@ class StreamSender implements SyslogSender {
   private resent = 0;
   private failures = 0;
   private lastError = "";
+  private warnedOutage = false;
   private waiters: (() => void)[] = [];
 
   constructor(private readonly options: SenderOptions) {
@@ -218,6 +219,7 @@ class StreamSender implements SyslogSender {
     this.connected = true;
     this.writable = true;
     this.lastError = "";
+    this.warnedOutage = false;
     this.delay = this.destination.reconnect.initialDelay;
     socket.setTimeout(0);
     socket.setKeepAlive(true, 30_000);
@@ -255,7 +257,9 @@ class StreamSender implements SyslogSender {
       }
     }
     if (this.closing) return;
-    const level = wasConnected ? "warn" : "debug";
+    // Warn once per outage (and on the very first failure); repeated attempts only at debug level.
+    const level = wasConnected || !this.warnedOutage ? "warn" : "debug";
+    this.warnedOutage = true;
     this.options.log[level](
       { destination: this.destination.name, err: error.message, retryInMs: this.delay, queued: this.queued },
       "E_SYSLOG_CONNECTION: syslog server unreachable; queueing and reconnecting",
