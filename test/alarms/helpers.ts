@@ -65,10 +65,11 @@ export async function sweeps(gateway: TestGateway, n: number): Promise<void> {
   await gateway.waitFor((s) => s.version >= start + n);
 }
 
-/** One action on the plant: simulator words, or a relay output switched through the gateway's command. */
+/** One action on the plant: simulator words, a relay output switched through the gateway's command, or a pause. */
 export type Step =
   | readonly string[]
-  | { readonly output: "load" | "charge"; readonly stringId: number; readonly closed: boolean };
+  | { readonly output: "load" | "charge"; readonly stringId: number; readonly closed: boolean }
+  | { readonly waitMs: number };
 
 export interface Scenario {
   readonly title: string;

@@ -29,7 +29,7 @@ export function createHistoryReader(topology: PlantTopology, store: HistoryStore
         ...(stringId !== undefined ? { stringId } : {}),
         ...(block !== undefined ? { block } : {}),
         resolution,
-        points: store.read(seriesId(point, stringId ?? 0, block ?? 0), resolution, query.from, query.to),
+        data: store.read(seriesId(point, stringId ?? 0, block ?? 0), resolution, query.from, query.to),
       });
       if (point.scope === "system") return [read()];
       if (query.stringId === undefined) throw new HistoryQueryError(`${query.point} needs a stringId`);
