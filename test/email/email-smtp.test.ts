@@ -16,7 +16,12 @@ function record(fields: Partial<EventRecord> & Pick<EventRecord, "eventId" | "na
 const CRITICAL = ["oncall@example.com", "lead@example.com"];
 const WARNING = ["team@example.com"];
 
-function emailYaml(peer: SmtpPeer, certs: TestCertificates, extra: { pass?: string; rate?: string } = {}): string {
+interface Variant {
+  pass?: string;
+  rate?: string;
+}
+
+function emailYaml(peer: SmtpPeer, certs: TestCertificates, extra: Variant = {}): string {
   return [
     "notifications:",
     "  email:",
@@ -42,9 +47,9 @@ describe("e-mail notification to a real SMTP server", () => {
   let peer: SmtpPeer;
   const gateways: TestGateway[] = [];
 
-  const start = async (extra: { pass?: string; rate?: string } = {}) => {
+  const start = async (extra: Variant = {}, server: SmtpPeer = peer) => {
     const gateway = await startTestGateway(
-      smallPlantYaml({ strings: 1, blocks: 20, extra: emailYaml(peer, certs, extra) }),
+      smallPlantYaml({ strings: 1, blocks: 20, extra: emailYaml(server, certs, extra) }),
     );
     gateways.push(gateway);
     return gateway;
@@ -199,6 +204,34 @@ describe("e-mail notification to a real SMTP server", () => {
     }
     assert.equal(peer.authFailures - before, 1, "one attempt, no retries");
     assert.equal(peer.mails.length, 0);
+  });
+
+  it("refuses to send when the server does not offer STARTTLS", async () => {
+    const plain = new SmtpPeer({
+      certFile: certs.serverCertFile,
+      keyFile: certs.serverKeyFile,
+      user: "gateway",
+      pass: "s3cret",
+      noStartTls: true,
+    });
+    await plain.listen();
+    try {
+      const gateway = await start({}, plain);
+      gateway.bus.emit(
+        "event",
+        record({ eventId: 113, name: "thermal-runaway", stringId: 1, block: 6, text: "runaway" }),
+      );
+      const deadline = Date.now() + 10_000;
+      while (!gateway.health().find((h) => h.component === "email")?.counters.failed) {
+        if (Date.now() > deadline) throw new Error("no failure counted");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(plain.connections, 1, "the client connected once and gave up");
+      assert.equal(plain.mails.length, 0);
+      assert.equal(plain.authFailures, 0, "no credentials were sent in clear");
+    } finally {
+      await plain.close();
+    }
   });
 
   it("bmsgw notify test email sends a test mail to every recipient", async () => {

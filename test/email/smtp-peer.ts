@@ -20,11 +20,15 @@ export interface SmtpPeerOptions {
   readonly pass: string;
   /** Answer the next N DATA commands with 451 (temporary failure). */
   readonly failNext?: number;
+  /** Do not support STARTTLS (a server that would make the client send everything in clear). */
+  readonly noStartTls?: boolean;
 }
 
 /** A real SMTP server (the `smtp-server` package) on 127.0.0.1 with STARTTLS and required authentication. */
 export class SmtpPeer {
   readonly mails: ReceivedMail[] = [];
+  /** Connections seen (accepted sessions). */
+  connections = 0;
   failNext: number;
   authFailures = 0;
   private server: SMTPServer;
@@ -37,8 +41,12 @@ export class SmtpPeer {
       cert: readFileSync(options.certFile),
       authMethods: ["PLAIN", "LOGIN"],
       allowInsecureAuth: false,
-      disabledCommands: [],
+      disabledCommands: options.noStartTls ? ["STARTTLS"] : [],
       logger: false,
+      onConnect: (_session, callback) => {
+        this.connections++;
+        callback();
+      },
       onAuth: (auth, _session, callback) => {
         if (auth.username === options.user && auth.password === options.pass)
           return callback(null, { user: auth.username });
