@@ -51,8 +51,8 @@ export const notifyCommand: CliCommand = {
     }
     if (mail) {
       if (!email.host || !email.from) {
-        failed++;
         process.stderr.write("E_NOTIFY_EMAIL: notifications.email needs host, from and recipients\n");
+        return EXIT.config;
       } else {
         const topology = buildTopology(config);
         const result = await sendTestMail(
