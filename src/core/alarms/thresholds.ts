@@ -196,7 +196,8 @@ export function checkOrder(t: EffectiveThresholds): EffectiveOrderCheck {
     t.resistance.baselineAlarmPercent,
   );
   const deadbandWithin = (group: string, deadband: number, span: number) => {
-    if (deadband >= span)
+    // A negative span is an ordering error, reported above.
+    if (span > 0 && deadband >= span)
       problems.push({ field: [group, "deadband"], message: `deadband (${deadband}) must be below ${span}` });
   };
   deadbandWithin("blockVoltage", v.deadband, v.highWarning - v.lowWarning);

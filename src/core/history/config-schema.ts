@@ -28,10 +28,10 @@ export const historyConfigSchema = z
     retention: z
       .strictObject({
         raw: duration.default(7 * 86_400_000),
-        minute: duration.default(90 * 86_400_000),
+        minute: duration.default(30 * 86_400_000),
         hour: duration.default(3650 * 86_400_000),
       })
-      .default({ raw: 7 * 86_400_000, minute: 90 * 86_400_000, hour: 3650 * 86_400_000 })
+      .default({ raw: 7 * 86_400_000, minute: 30 * 86_400_000, hour: 3650 * 86_400_000 })
       .meta({ description: "How long raw samples, per-minute and per-hour min/avg/max are kept." }),
     flushInterval: duration
       .default(1000)
