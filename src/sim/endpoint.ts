@@ -106,8 +106,10 @@ export class SimBusEndpoint {
     if (this.options.pacing)
       delay +=
         transactionWireMs(this.options.baudRate, frame.length, reply.length) - interFrameMs(this.options.baudRate);
+    // Timers run on the loop's cached millisecond clock and can fire up to 1 ms early: round up, so the simulated
+    // line is never faster than the wire.
     const wait = received + delay - performance.now();
-    if (wait > 0.2) await new Promise((r) => setTimeout(r, wait));
+    if (wait > 0) await new Promise((r) => setTimeout(r, Math.ceil(wait) + 1));
     if (device.faults.crc > 0 && this.random() < device.faults.crc) {
       // Line noise: flip a data bit and keep the old CRC, so a master that skipped the check would read a wrong value.
       const at = reply.length > 5 ? reply.length - 3 : reply.length - 1;

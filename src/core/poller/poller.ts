@@ -3,7 +3,7 @@ import { eventByName } from "../alarms/catalogue.js";
 import type { BusConfig } from "../config/core-schema.js";
 import type { EventRecord } from "../events.js";
 import { type ModelStore, Q_COMM_LOST, Q_FAULT, Q_GOOD } from "../model.js";
-import { type PointId, pointById } from "../points.js";
+import { type PointDefinition, type PointId, pointById } from "../points.js";
 import { type CommandName, DeviceStatusBits, decodeField } from "../profiles/index.js";
 import type { DeviceInfo, PlantTopology } from "../topology.js";
 import { type BusEndpoint, BusMaster, type BusStatistics } from "./bus-master.js";
@@ -16,12 +16,21 @@ export interface SweepReport {
   readonly failedDevices: number;
 }
 
+/** A field that feeds a catalogue point, resolved once: where it lives and which model row it writes. */
+interface PointField {
+  readonly placed: PlacedField;
+  readonly point: PointDefinition;
+  readonly row: number;
+}
+
 interface DevicePlan {
   readonly device: DeviceInfo;
-  readonly fields: readonly PlacedField[];
   readonly ranges: readonly ReadRange[];
-  /** Every (point, row) this device feeds, to mark them comm-lost together. */
-  readonly targets: readonly { point: PointId; row: number }[];
+  readonly points: readonly PointField[];
+  readonly statusFields: readonly PlacedField[];
+  /** Register image of the latest poll, indexed from `base`; reused across polls. */
+  readonly words: Uint16Array;
+  readonly base: number;
   needsIdentity: boolean;
 }
 
@@ -71,9 +80,23 @@ export class Poller {
     for (const device of topology.devices) {
       const blockCount = device.role.kind === "blocks" ? device.role.blockCount : 0;
       const fields = placeFields(device.profile, blockCount);
-      const targets: { point: PointId; row: number }[] = [];
-      for (const f of fields) if (f.field.point) targets.push({ point: f.field.point, row: this.rowOf(device, f) });
-      this.plans.get(device.bus)?.push({ device, fields, ranges: coalesce(fields), targets, needsIdentity: true });
+      const ranges = coalesce(fields);
+      const base = ranges[0]?.start ?? 0;
+      const last = ranges[ranges.length - 1];
+      const points: PointField[] = [];
+      for (const placed of fields) {
+        const point = placed.field.point ? pointById(placed.field.point) : undefined;
+        if (point) points.push({ placed, point, row: this.rowOf(device, placed) });
+      }
+      this.plans.get(device.bus)?.push({
+        device,
+        ranges,
+        points,
+        statusFields: fields.filter((f) => f.field.status),
+        words: new Uint16Array(last ? last.start + last.count - base : 0),
+        base,
+        needsIdentity: true,
+      });
     }
     for (const list of this.plans.values()) list.sort((a, b) => a.device.address - b.device.address);
   }
@@ -155,12 +178,11 @@ export class Poller {
     const { device } = plan;
     try {
       if (plan.needsIdentity && !(await this.checkIdentity(master, plan))) return true;
-      const words = new Map<number, number>();
       for (const range of plan.ranges) {
         const data = await master.readRegisters(device.address, range.start, range.count);
-        for (let i = 0; i < range.count; i++) words.set(range.start + i, data[i] ?? 0);
+        plan.words.set(data.slice(0, range.count), range.start - plan.base);
       }
-      this.apply(plan, words);
+      this.apply(plan);
       const state = store.device(device.index);
       if (state.comm === "comm-lost")
         this.options.emit(
@@ -184,7 +206,8 @@ export class Poller {
       if (consecutive >= bus.timing.commLossAfter && state.comm !== "comm-lost") {
         store.updateDevice(device.index, { comm: "comm-lost" });
         const now = Date.now();
-        for (const t of plan.targets) store.write(t.point, t.row, store.read(t.point, t.row), Q_COMM_LOST, now);
+        for (const t of plan.points)
+          store.write(t.point.id as PointId, t.row, store.read(t.point.id as PointId, t.row), Q_COMM_LOST, now);
         plan.needsIdentity = true;
         this.options.log.warn({ bus: bus.id, address: device.address }, `${describe(device)} stopped answering`);
         this.options.emit(
@@ -217,7 +240,7 @@ export class Poller {
       }
       store.updateDevice(device.index, { comm: "wrong-device", typeCode, serial, firmware, note });
       const now = Date.now();
-      for (const t of plan.targets) store.write(t.point, t.row, Number.NaN, Q_FAULT, now);
+      for (const t of plan.points) store.write(t.point.id as PointId, t.row, Number.NaN, Q_FAULT, now);
       return false;
     }
     let note: string | undefined;
@@ -230,24 +253,20 @@ export class Poller {
     return true;
   }
 
-  private apply(plan: DevicePlan, words: ReadonlyMap<number, number>): void {
+  private apply(plan: DevicePlan): void {
     const { store } = this.options;
     const now = Date.now();
-    const read = { length: 0 } as { length: number; [i: number]: number };
-    // Status words first: a sensor-fault bit marks that block's (or device's) values as fault.
-    const faulty = new Set<number>();
-    for (const f of plan.fields)
-      if (f.field.status && ((words.get(f.address) ?? 0) & DeviceStatusBits.sensorFault) !== 0) faulty.add(f.block);
-    for (const f of plan.fields) {
-      const pointId = f.field.point;
-      if (!pointId) continue;
-      read[0] = words.get(f.address) ?? 0;
-      read[1] = words.get(f.address + 1) ?? 0;
-      const value = decodeField(f.field, read, 0);
-      const point = pointById(pointId);
-      const plausible = point !== undefined && value >= point.range[0] && value <= point.range[1];
-      const quality = faulty.has(f.block) || faulty.has(0) || !plausible ? Q_FAULT : Q_GOOD;
-      store.write(pointId, this.rowOf(plan.device, f), value, quality, now);
+    const { words, base } = plan;
+    // Status words first: a sensor-fault bit marks that block's (or the whole device's) values as fault.
+    let faulty: Set<number> | undefined;
+    for (const f of plan.statusFields)
+      if (((words[f.address - base] ?? 0) & DeviceStatusBits.sensorFault) !== 0) (faulty ??= new Set()).add(f.block);
+    const deviceFault = faulty?.has(0) ?? false;
+    for (const { placed, point, row } of plan.points) {
+      const value = decodeField(placed.field, words, placed.address - base);
+      const plausible = value >= point.range[0] && value <= point.range[1];
+      const quality = deviceFault || faulty?.has(placed.block) || !plausible ? Q_FAULT : Q_GOOD;
+      store.write(point.id as PointId, row, value, quality, now);
     }
   }
 
