@@ -148,8 +148,8 @@ export interface AdapterContext<Config> {
   readonly changes: ChangeFeed;
   readonly auth: AuthService;
   readonly commands: GatewayCommands;
-  /** Event log and history queries; the gateway always passes it (optional so hand-built contexts in benches stay valid). */
-  readonly services?: CoreServiceApis;
+  /** Event log and history queries (hand-built contexts pass `{}`). */
+  readonly services: CoreServiceApis;
   readonly log: Logger;
   readonly health: HealthReporter;
   /** Aborted when the gateway stops. */
