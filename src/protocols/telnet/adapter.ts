@@ -75,6 +75,7 @@ async function serve(ctx: AdapterContext<TelnetConfig>, socket: Socket): Promise
   socket.write(initialNegotiation());
 
   const loginTimer = setTimeout(() => socket.destroy(), ctx.config.loginTimeout || 60_000);
+  socket.on("close", () => clearTimeout(loginTimer));
   const remote = socket.remoteAddress ?? "unknown";
   let principal: Principal | undefined;
   try {
