@@ -1,5 +1,7 @@
 // Child process of sigkill-recovery.test.ts: runs a real gateway with heavy history ingest and an event burst, and
 // prints `committed <seq>` after each event-log commit, until the parent kills it with SIGKILL.
+import { join } from "node:path";
+import Database from "better-sqlite3";
 import { pino } from "pino";
 import { startGateway } from "../../src/app/gateway.js";
 import { parseTestConfig, smallPlantYaml } from "../helpers/gateway.js";
@@ -19,6 +21,7 @@ config.storage.path = storage;
 const gateway = await startGateway({ config, log: pino({ level: "silent" }), controlSocket: false });
 const log = gateway.services.eventLog;
 if (!log) throw new Error("no event log");
+const countRaw = new Database(join(storage, "history.db"), { readonly: true }).prepare("SELECT count(*) AS n FROM raw");
 let n = 0;
 setInterval(() => {
   for (let i = 0; i < 20; i++)
@@ -31,6 +34,7 @@ setInterval(() => {
 }, 5);
 setInterval(() => {
   void log.flush(); // writes synchronously: everything up to lastSeq() is committed when it returns
-  const rows = gateway.health().find((h) => h.component === "history")?.counters.rows ?? 0;
+  // A reader sees only committed transactions: every raw row it counts must still be there after the kill.
+  const rows = (countRaw.get() as { n: number }).n;
   process.stdout.write(`committed ${log.lastSeq()} history ${rows}\n`);
 }, 25);

@@ -22,7 +22,10 @@ export const historyService: CoreService<HistoryConfig> = {
     const store = new SqliteHistoryStore(file, {
       flushInterval: ctx.config.flushInterval,
       flushRows: ctx.config.flushRows,
-      onCommit: (rows) => ctx.health.count("rows", rows),
+      onCommit: (rows, rawRows) => {
+        ctx.health.count("rows", rows);
+        ctx.health.count("rawRows", rawRows);
+      },
     });
     const sampler = new HistorySampler(ctx.store.topology, ctx.config, store);
     sampler.resume(Date.now());

@@ -37,8 +37,8 @@ export interface SqliteHistoryOptions {
   readonly flushInterval: number;
   /** …or when this many are queued. */
   readonly flushRows: number;
-  /** Called after each commit with the rows written (tests, the crash test's child). */
-  readonly onCommit?: (rows: number) => void;
+  /** Called after each commit with the rows written, and how many of them were raw samples (tests, health). */
+  readonly onCommit?: (rows: number, rawRows: number) => void;
 }
 
 export class SqliteHistoryStore implements HistoryStore {
@@ -111,7 +111,7 @@ export class SqliteHistoryStore implements HistoryStore {
         );
       }
     })();
-    this.options.onCommit?.(raw.length + buckets.length);
+    this.options.onCommit?.(raw.length + buckets.length, raw.length);
   }
 
   private remember(series: number): void {
