@@ -34,6 +34,22 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Profiles only the measuring window (BENCH_PROFILE=prefix writes prefix-<blocks>.cpuprofile). */
+async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
+  const { Session } = await import("node:inspector/promises");
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  return {
+    async stop(file) {
+      const { profile } = await session.post("Profiler.stop");
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
 async function waitForListener(port: number, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -151,11 +167,13 @@ async function run(name: string, makeYaml: (ports: number[]) => string): Promise
   while (!store.snapshot().devices.every((d) => d.comm === "ok")) await new Promise((r) => setTimeout(r, 100));
   await new Promise((r) => setTimeout(r, 200));
   measuring = true;
+  const profiler = process.env.BENCH_PROFILE ? await startProfile() : undefined;
   cpuStart = process.cpuUsage();
   const wallStart = performance.now();
   await finished;
   const cpu = process.cpuUsage(cpuStart);
   const wall = performance.now() - wallStart;
+  if (profiler) await profiler.stop(`${process.env.BENCH_PROFILE}-${topology.blockCount}.cpuprofile`);
   await poller.stop();
   sim.kill("SIGTERM");
   rmSync(dir, { recursive: true, force: true });
