@@ -68,28 +68,25 @@ async function waitForListener(port: number, timeoutMs = 60_000): Promise<void> 
 
 function demoPlant(ports: number[]): string {
   const lines = ["buses:"];
-  ports.forEach((port, i) =>
+  for (const [i, port] of ports.entries())
     lines.push(
       `  - { id: rs485-${i + 1}, transport: { type: rtu-tcp, host: 127.0.0.1, port: ${port}, baudRate: 19200 }, timing: { timeout: 500ms, pollInterval: 0ms } }`,
-    ),
-  );
+    );
   lines.push("strings:");
-  ports.forEach((_, i) =>
+  for (let i = 0; i < ports.length; i++)
     lines.push(
       `  - { id: ${i + 1}, bus: rs485-${i + 1}, blocks: 120, probes: { profile: cell-probe, address: 1 }, stringSensor: { address: 201 }, relay: { address: 220 } }`,
-    ),
-  );
+    );
   lines.push("environment: { bus: rs485-1, address: 210 }");
   return lines.join("\n");
 }
 
 function largePlant(ports: number[]): string {
   const lines = ["buses:"];
-  ports.forEach((port, i) =>
+  for (const [i, port] of ports.entries())
     lines.push(
       `  - { id: bus${i + 1}, transport: { type: rtu-tcp, host: 127.0.0.1, port: ${port}, baudRate: 115200 }, timing: { timeout: 500ms, pollInterval: 0ms } }`,
-    ),
-  );
+    );
   lines.push("strings:");
   for (let m = 0; m < 84; m++) {
     const blocks = Math.min(120, 10_000 - m * 120);

@@ -4,10 +4,10 @@
  */
 import type { Logger } from "pino";
 import type { Disposer, GatewayEvents, Listener } from "./event-bus.js";
-import type { EventRecord } from "./events.js";
-import type { PlantSnapshot } from "./model.js";
 import type { EventLog } from "./event-log/types.js";
+import type { EventRecord } from "./events.js";
 import type { HistoryReader } from "./history/types.js";
+import type { PlantSnapshot } from "./model.js";
 
 export type Role = "viewer" | "operator" | "admin";
 

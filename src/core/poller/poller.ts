@@ -259,8 +259,11 @@ export class Poller {
     const { words, base } = plan;
     // Status words first: a sensor-fault bit marks that block's (or the whole device's) values as fault.
     let faulty: Set<number> | undefined;
-    for (const f of plan.statusFields)
-      if (((words[f.address - base] ?? 0) & DeviceStatusBits.sensorFault) !== 0) (faulty ??= new Set()).add(f.block);
+    for (const f of plan.statusFields) {
+      if (((words[f.address - base] ?? 0) & DeviceStatusBits.sensorFault) === 0) continue;
+      faulty ??= new Set();
+      faulty.add(f.block);
+    }
     const deviceFault = faulty?.has(0) ?? false;
     for (const { placed, point, row } of plan.points) {
       const value = decodeField(placed.field, words, placed.address - base);
