@@ -109,6 +109,8 @@ async function run(name: string, makeYaml: (ports: number[]) => string): Promise
   const sim = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "simulate", "--config", file], {
     stdio: "ignore",
   });
+  // The simulator process must not outlive the bench, whatever happens.
+  process.once("exit", () => sim.kill("SIGKILL"));
   const parsed = parseConfig(gatewayConfigSchema, `${yaml}\n`);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
   const config = parsed.config;
