@@ -206,7 +206,7 @@ export class MibView {
     if (snapshot.alarms !== this.alarmsRef || thresholdsKey !== this.thresholdsKey || this.entries.length === 0) {
       this.alarmsRef = snapshot.alarms;
       this.thresholdsKey = thresholdsKey;
-      this.entries = [...this.before, ...this.alarmEntries(snapshot.alarms), ...this.after];
+      this.entries = this.before.concat(this.alarmEntries(snapshot.alarms), this.after);
       this.insertThresholds(thresholdList);
       this.cacheVersion = -1;
     }
@@ -419,7 +419,7 @@ export class MibView {
     );
     for (const col of STRING_TABLE.columns) if (col.point) stringReaders.set(col.name, pointReader(col));
     const stringRows = [...topology.strings].sort((a, b) => a.id - b.id).map((x) => ({ index: [x.id], row: x.index }));
-    into.push(...this.tableEntries(STRING_TABLE, stringRows, stringReaders, () => true));
+    for (const e of this.tableEntries(STRING_TABLE, stringRows, stringReaders, () => true)) into.push(e);
     // Block table, indexed by (string id, block number).
     const blockReaders = new Map<string, (snapshot: PlantSnapshot, row: number) => Buffer>();
     const blockMeasured = measured("block");
@@ -428,7 +428,7 @@ export class MibView {
     const blockRows: { index: number[]; row: number }[] = [];
     for (const x of [...topology.strings].sort((a, b) => a.id - b.id))
       for (let b = 1; b <= x.blockCount; b++) blockRows.push({ index: [x.id, b], row: x.firstBlockRow + b - 1 });
-    into.push(...this.tableEntries(BLOCK_TABLE, blockRows, blockReaders, () => true));
+    for (const e of this.tableEntries(BLOCK_TABLE, blockRows, blockReaders, () => true)) into.push(e);
     // Alarm table: a marker; rows are merged per snapshot (see sync). Register its column objects now.
     for (const col of ALARM_TABLE.columns)
       if (col.access !== "not-accessible") this.objects.add([...ALARM_TABLE.oid, 1, col.sub].join("."));
@@ -471,7 +471,7 @@ export class MibView {
       .map((a, row) => ({ index: [a.id], row }))
       .filter((r) => Number.isInteger(r.index[0]) && (r.index[0] as number) > 0);
     const alarmRows = this.tableEntries(ALARM_TABLE, rows, readers, () => true);
-    return [...alarmRows, ...this.pendingAfterOurs];
+    return alarmRows.concat(this.pendingAfterOurs);
   }
 
   private insertThresholds(list: readonly ThresholdSetting[]): void {
