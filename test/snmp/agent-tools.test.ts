@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { allDevicesOk, smallPlantYaml, startTestGateway, type TestGateway } from "../helpers/gateway.js";
-import { NO_LOGIN_AUTH, snmpPort, snmpSection, tool, V3_USER, V3_USER_AES256, v3Args } from "./helpers.js";
+import { snmpPort, snmpSection, tool, V3_USER, V3_USER_AES256, v3Args } from "./helpers.js";
 
 const STRINGS = 2;
 const BLOCKS = 8;
@@ -13,9 +13,7 @@ describe("SNMP agent with the Net-SNMP command-line tools", () => {
   let target: string;
 
   before(async () => {
-    gateway = await startTestGateway(smallPlantYaml({ strings: STRINGS, blocks: BLOCKS, extra: snmpSection() }), {
-      auth: NO_LOGIN_AUTH,
-    });
+    gateway = await startTestGateway(smallPlantYaml({ strings: STRINGS, blocks: BLOCKS, extra: snmpSection() }));
     await allDevicesOk(gateway);
     target = `127.0.0.1:${snmpPort(gateway.listeners())}`;
   });

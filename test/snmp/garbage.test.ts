@@ -3,7 +3,7 @@ import { createSocket, type Socket } from "node:dgram";
 import { after, before, describe, it } from "node:test";
 import { encodeInteger, encodeOctetString, encodeOid, NULL_VALUE, TAG, tlv } from "../../src/protocols/snmp/ber.js";
 import { allDevicesOk, smallPlantYaml, startTestGateway, type TestGateway } from "../helpers/gateway.js";
-import { NO_LOGIN_AUTH, snmpPort, snmpSection, tool } from "./helpers.js";
+import { snmpPort, snmpSection, tool } from "./helpers.js";
 
 const SYS_DESCR = [1, 3, 6, 1, 2, 1, 1, 1, 0];
 const BLOCK_TABLE = [1, 3, 6, 1, 4, 1, 32473, 1, 4];
@@ -112,7 +112,7 @@ describe("SNMP agent under garbage", () => {
   let socket: Socket;
 
   before(async () => {
-    gateway = await startTestGateway(smallPlantYaml({ extra: snmpSection() }), { auth: NO_LOGIN_AUTH });
+    gateway = await startTestGateway(smallPlantYaml({ extra: snmpSection() }));
     await allDevicesOk(gateway);
     port = snmpPort(gateway.listeners());
     socket = createSocket("udp4");

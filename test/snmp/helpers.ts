@@ -1,7 +1,6 @@
 import { execFile } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { resolve } from "node:path";
-import type { AuthService } from "../../src/core/adapter.js";
 
 export const REPO = resolve(import.meta.dirname, "../..");
 /** Debian ships no IETF MIBs (non-free); SNMPv2-SMI/TC/CONF/MIB come from net-snmp's bundled copies. */
@@ -110,12 +109,3 @@ export function freeUdpPort(): Promise<number> {
     });
   });
 }
-
-/**
- * A minimal auth chain for these tests: SNMP never logs in through it, and the real chain's first-start admin
- * creation currently audits before the gateway's command router exists (see the report to the lead).
- */
-export const NO_LOGIN_AUTH: AuthService = {
-  authenticate: async () => ({ ok: false, reason: "invalid-credentials" }),
-  authorize: (principal) => principal.roles.includes("admin"),
-};

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { EventRecord } from "../../src/core/events.js";
 import { allDevicesOk, smallPlantYaml, startTestGateway, type TestGateway } from "../helpers/gateway.js";
-import { freeUdpPort, MIB_ARGS, NO_LOGIN_AUTH } from "./helpers.js";
+import { freeUdpPort, MIB_ARGS } from "./helpers.js";
 
 const ENGINE_ID = "80007ed9047472617073"; // fixed for the test: snmptrapd must know it for v3 traps
 const TRAP_USER = { name: "trap-user", auth: "trap-auth-secret", priv: "trap-priv-secret" };
@@ -146,7 +146,6 @@ describe("SNMP notifications", () => {
           "alarms: { raiseDelay: 0, clearDelay: 0 }",
         ].join("\n"),
       }),
-      { auth: NO_LOGIN_AUTH },
     );
     await allDevicesOk(gateway);
   });
