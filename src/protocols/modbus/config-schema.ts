@@ -1,20 +1,6 @@
-import { isIP } from "node:net";
 import { z } from "zod";
+import { addressOrCidr } from "../../core/config/address-list.js";
 import { duration, listener } from "../../core/config/primitives.js";
-
-/** One allowed source: an IPv4/IPv6 address or a CIDR block such as `10.0.0.0/24`. */
-const addressOrCidr = z
-  .string()
-  .refine((text) => {
-    const [address, prefix, ...rest] = text.split("/");
-    if (rest.length > 0 || !address) return false;
-    const family = isIP(address);
-    if (family === 0) return false;
-    if (prefix === undefined) return true;
-    if (!/^\d{1,3}$/.test(prefix)) return false;
-    return Number(prefix) <= (family === 4 ? 32 : 128);
-  }, "expected an IP address or a CIDR block, e.g. 192.168.1.10 or 10.0.0.0/24")
-  .meta({ description: "IP address or CIDR block." });
 
 export const modbusWritesSchema = z
   .strictObject({

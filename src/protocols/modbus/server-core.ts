@@ -3,8 +3,9 @@
  * answers reads through the shared PDU handler, and turns writes into gateway commands under the write policy.
  * The TCP server and the RTU slave both call `handle`.
  */
-import { BlockList, isIPv4 } from "node:net";
+
 import type { Action, AdapterContext, CommandRequest, Principal } from "../../core/adapter.js";
+import { addressMatcher } from "../../core/config/address-list.js";
 import { handlePdu, ModbusError, ModbusException, type RegisterSpace } from "../../core/fieldbus/pdu.js";
 import type { PlantSnapshot } from "../../core/model.js";
 import type { StringInfo } from "../../core/topology.js";
@@ -28,26 +29,9 @@ interface PlannedWrite {
   readonly action: Action;
 }
 
-/** Normalises `::ffff:10.0.0.1` to `10.0.0.1` so IPv4 rules match IPv4 clients of a dual-stack listener. */
-function plainAddress(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return mapped?.[1] ?? address;
-}
-
-export function buildAllowList(entries: readonly string[]): BlockList {
-  const list = new BlockList();
-  for (const entry of entries) {
-    const [address = "", prefix] = entry.split("/");
-    const family = isIPv4(address) ? "ipv4" : "ipv6";
-    if (prefix === undefined) list.addAddress(address, family);
-    else list.addSubnet(address, Number(prefix), family);
-  }
-  return list;
-}
-
 export class ModbusServerCore {
   private readonly images = new Map<number, { snapshot: PlantSnapshot; words: Uint16Array }>();
-  private readonly allow: BlockList;
+  private readonly allowed: (address: string) => boolean;
   private readonly order: WordOrder;
   // Per-request state, set by handle() before the synchronous PDU handler runs.
   private image: Uint16Array = new Uint16Array(0);
@@ -60,7 +44,7 @@ export class ModbusServerCore {
     private readonly ctx: Context,
     private readonly config: ModbusConfig,
   ) {
-    this.allow = buildAllowList(config.writes.allow);
+    this.allowed = addressMatcher(config.writes.allow);
     this.order = config.wordOrder;
     this.space = {
       readRegisters: (_kind, address, count) => {
@@ -161,8 +145,7 @@ export class ModbusServerCore {
     const w = this.config.writes;
     if (!w.enabled) return false;
     if (this.origin.transport === "rtu") return w.serial;
-    const remote = plainAddress(this.origin.remote);
-    return this.allow.check(remote, isIPv4(remote) ? "ipv4" : "ipv6");
+    return this.allowed(this.origin.remote);
   }
 
   private audit(text: string, outcome: string, address: number, values: readonly number[]): void {

@@ -6,7 +6,7 @@
  * packets are counted and dropped, and a v3 message with a wrong key gets the standard usmStatsWrongDigests
  * Report instead of silence.
  */
-import { BlockList, isIPv4, isIPv6 } from "node:net";
+import { addressMatcher } from "../../core/config/address-list.js";
 import type { PlantSnapshot } from "../../core/model.js";
 import {
   BerError,
@@ -92,19 +92,10 @@ export interface AgentDeps {
   readonly audit: WriteAudit;
 }
 
+/** Source restriction of a community or user: empty = any source. */
 function sourceFilter(sources: readonly string[]): (address: string) => boolean {
   if (sources.length === 0) return () => true;
-  const list = new BlockList();
-  for (const s of sources) {
-    const [address, prefix] = s.split("/") as [string, string | undefined];
-    const type = isIPv6(address) ? "ipv6" : "ipv4";
-    if (prefix === undefined) list.addAddress(address, type);
-    else list.addSubnet(address, Number(prefix), type);
-  }
-  return (address) => {
-    const plain = address.startsWith("::ffff:") && isIPv4(address.slice(7)) ? address.slice(7) : address;
-    return list.check(plain, isIPv6(plain) ? "ipv6" : "ipv4");
-  };
+  return addressMatcher(sources);
 }
 
 function parsePdu(buf: Buffer, pos: number, limit: number): Pdu {
