@@ -1,39 +1,15 @@
 import { z } from "zod";
-import { EVENT_CATALOGUE, eventById } from "../../core/alarms/catalogue.js";
 import { duration, host, port } from "../../core/config/primitives.js";
-import { SEVERITIES } from "../../core/events.js";
+import { type EventFilter, eventFilterSchema } from "../../core/event-filter.js";
 
-const EVENT_KINDS = ["alarm-raised", "alarm-cleared", "alarm-acknowledged", "event", "audit"] as const;
-
-/** An event id (number) or catalogue name, checked against the event catalogue and normalized to the id. */
-const eventRef = z.union([z.number().int(), z.string().min(1)]).transform((ref, ctx) => {
-  const def =
-    typeof ref === "number" ? eventById(ref) : EVENT_CATALOGUE.find((d) => d.name === ref || String(d.eventId) === ref);
-  if (!def) {
-    ctx.addIssue({ code: "custom", message: `unknown event ${ref}; use an id or name from the event catalogue` });
-    return z.NEVER;
-  }
-  return def.eventId;
+/** Which events are mailed. */
+export const mailFilterSchema = eventFilterSchema({
+  minSeverity: "warning",
+  kinds: ["alarm-raised", "alarm-cleared", "event"],
+  verb: "mailed",
 });
 
-/** Which events are mailed. Every part that is set must match. */
-export const mailFilterSchema = z
-  .strictObject({
-    minSeverity: z.enum(SEVERITIES).default("warning").meta({ description: "Lowest severity mailed." }),
-    kinds: z
-      .array(z.enum(EVENT_KINDS))
-      .default(["alarm-raised", "alarm-cleared", "event"])
-      .meta({ description: "Record kinds mailed: alarm-raised, alarm-cleared, alarm-acknowledged, event, audit." }),
-    events: z.array(eventRef).default([]).meta({ description: "Only these event ids or names; empty = all." }),
-    excludeEvents: z.array(eventRef).default([]).meta({ description: "Never these event ids or names." }),
-    strings: z
-      .array(z.number().int().min(1))
-      .default([])
-      .meta({ description: "Only events about these string ids (events without a string still pass); empty = all." }),
-  })
-  .meta({ description: "Filter on severity, record kind, event id and string." });
-
-export type MailFilter = z.output<typeof mailFilterSchema>;
+export type MailFilter = EventFilter;
 
 const address = z.email().meta({ description: "An e-mail address." });
 

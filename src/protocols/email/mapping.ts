@@ -4,7 +4,7 @@ import type { SiteConfig } from "../../core/config/core-schema.js";
 import type { EventRecord } from "../../core/events.js";
 import { SEVERITIES } from "../../core/events.js";
 import type { StringInfo } from "../../core/topology.js";
-import type { EmailConfig, MailFilter } from "./config-schema.js";
+import type { EmailConfig } from "./config-schema.js";
 
 export interface MailContext {
   readonly site: SiteConfig;
@@ -17,15 +17,7 @@ export interface MailContent {
   readonly text: string;
 }
 
-export function matchesFilter(filter: MailFilter, record: EventRecord): boolean {
-  if (SEVERITIES.indexOf(record.severity) < SEVERITIES.indexOf(filter.minSeverity)) return false;
-  if (!filter.kinds.includes(record.kind)) return false;
-  if (filter.events.length > 0 && !filter.events.includes(record.eventId)) return false;
-  if (filter.excludeEvents.includes(record.eventId)) return false;
-  if (filter.strings.length > 0 && record.stringId !== undefined && !filter.strings.includes(record.stringId))
-    return false;
-  return true;
-}
+export { matchesEventFilter as matchesFilter } from "../../core/event-filter.js";
 
 export function recipientsFor(config: EmailConfig, record: Pick<EventRecord, "severity">): readonly string[] {
   return config.recipients[record.severity];

@@ -1,8 +1,7 @@
 import { hostname as osHostname } from "node:os";
 import { z } from "zod";
-import { EVENT_CATALOGUE, eventById } from "../../core/alarms/catalogue.js";
 import { duration, host, port } from "../../core/config/primitives.js";
-import { SEVERITIES } from "../../core/events.js";
+import { EVENT_KINDS, type EventFilter, eventFilterSchema } from "../../core/event-filter.js";
 
 /** Syslog facilities by keyword (RFC 5424 §6.2.1); `local0`…`local7` are the usual choice for an appliance. */
 export const FACILITIES = {
@@ -33,39 +32,10 @@ export const FACILITIES = {
 } as const;
 export type FacilityName = keyof typeof FACILITIES;
 
-const EVENT_KINDS = ["alarm-raised", "alarm-cleared", "alarm-acknowledged", "event", "audit"] as const;
+/** Which events a destination receives. */
+export const notificationFilterSchema = eventFilterSchema({ minSeverity: "info", kinds: EVENT_KINDS, verb: "sent" });
 
-/** An event id (number) or catalogue name, checked against the event catalogue and normalized to the id. */
-const eventRef = z.union([z.number().int(), z.string().min(1)]).transform((ref, ctx) => {
-  const def =
-    typeof ref === "number" ? eventById(ref) : EVENT_CATALOGUE.find((d) => d.name === ref || String(d.eventId) === ref);
-  if (!def) {
-    ctx.addIssue({ code: "custom", message: `unknown event ${ref}; use an id or name from the event catalogue` });
-    return z.NEVER;
-  }
-  return def.eventId;
-});
-
-/** Which events a destination receives. Every part that is set must match. */
-export const notificationFilterSchema = z
-  .strictObject({
-    minSeverity: z
-      .enum(SEVERITIES)
-      .default("info")
-      .meta({ description: "Lowest severity sent (info < warning < critical)." }),
-    kinds: z
-      .array(z.enum(EVENT_KINDS))
-      .default([...EVENT_KINDS])
-      .meta({ description: "Record kinds sent: alarm-raised, alarm-cleared, alarm-acknowledged, event, audit." }),
-    events: z.array(eventRef).default([]).meta({ description: "Only these event ids or names; empty = all." }),
-    excludeEvents: z.array(eventRef).default([]).meta({ description: "Never these event ids or names." }),
-    strings: z.array(z.number().int().min(1)).default([]).meta({
-      description: "Only events about these string ids (events without a string, e.g. audit, still pass); empty = all.",
-    }),
-  })
-  .meta({ description: "Per-destination filter on severity, record kind, event id and string." });
-
-export type NotificationFilter = z.output<typeof notificationFilterSchema>;
+export type NotificationFilter = EventFilter;
 
 const tlsSchema = z
   .strictObject({

@@ -3,9 +3,7 @@
  * RFC 5612 documentation enterprise number, the project's placeholder until it has its own (see DESIGN.md).
  */
 import type { EventRecord, Severity } from "../../core/events.js";
-import { SEVERITIES } from "../../core/events.js";
 import type { StructuredElement } from "./codec.js";
-import type { NotificationFilter } from "./config-schema.js";
 
 export const ENTERPRISE_NUMBER = 32473;
 export const SD_ID = `bms@${ENTERPRISE_NUMBER}`;
@@ -77,13 +75,4 @@ export function structuredData(record: EventRecord): StructuredElement {
   return { id: SD_ID, params };
 }
 
-/** Whether a destination with this filter receives the record. */
-export function matchesFilter(filter: NotificationFilter, record: EventRecord): boolean {
-  if (SEVERITIES.indexOf(record.severity) < SEVERITIES.indexOf(filter.minSeverity)) return false;
-  if (!filter.kinds.includes(record.kind)) return false;
-  if (filter.events.length > 0 && !filter.events.includes(record.eventId)) return false;
-  if (filter.excludeEvents.includes(record.eventId)) return false;
-  if (filter.strings.length > 0 && record.stringId !== undefined && !filter.strings.includes(record.stringId))
-    return false;
-  return true;
-}
+export { matchesEventFilter as matchesFilter } from "../../core/event-filter.js";
