@@ -78,7 +78,7 @@ const catalogue = [
     description: "String voltage measured by the string sensor or string master.",
     unit: "V",
     type: "float",
-    range: [0, 1000],
+    range: [0, 2000],
     resolution: 0.001,
     source: "measured",
   },
