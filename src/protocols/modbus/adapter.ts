@@ -1,4 +1,5 @@
 import type { Adapter } from "../../core/adapter.js";
+import { listenerUrl } from "../../core/listen.js";
 import type { ModbusConfig } from "./config-schema.js";
 import { startModbusRtuSlave } from "./rtu-slave.js";
 import { ModbusServerCore } from "./server-core.js";
@@ -24,8 +25,7 @@ export const modbusAdapter: Adapter<ModbusConfig> = {
       ctx.health,
     );
     ctx.defer(() => tcp.close());
-    const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-    ctx.health.listening(`modbus-tcp://${host}:${tcp.port}`);
+    ctx.health.listening(listenerUrl("modbus-tcp", config.host, tcp.port));
     if (config.rtu.enabled) {
       const rtu = await startModbusRtuSlave(core, config.rtu, ctx.log, ctx.health);
       ctx.defer(() => rtu.close());

@@ -6,6 +6,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import type { Logger } from "pino";
 import type { HealthReporter } from "../../core/adapter.js";
+import { listenOn } from "../../core/listen.js";
 import { encodeMbap, MbapDecoder } from "./codec.js";
 import type { ModbusServerCore } from "./server-core.js";
 
@@ -71,16 +72,8 @@ export async function startModbusTcpServer(
   });
   server.maxConnections = options.maxConnections;
   server.on("drop", () => health.count("droppedConnections"));
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
+  const port = await listenOn(server, options.host, options.port);
   server.on("error", (error) => log.error({ err: error }, "E_MODBUS_LISTENER: Modbus TCP listener error"));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : options.port;
   return {
     server,
     port,

@@ -4,6 +4,7 @@ import ssh2 from "ssh2";
 import { ConsoleInterpreter } from "../../console/interpreter.js";
 import { crlf, runSession, type TerminalOutput } from "../../console/session.js";
 import type { Adapter, AdapterContext, AuthResult, Principal } from "../../core/adapter.js";
+import { listenerUrl, listenOn } from "../../core/listen.js";
 import type { SshConfig } from "./config-schema.js";
 import { loadOrCreateHostKey } from "./host-key.js";
 
@@ -103,17 +104,8 @@ export const sshAdapter: Adapter<SshConfig> = {
       },
     );
     server.on("error", (error: Error) => ctx.log.error({ err: error }, "E_SSH_SERVER: ssh server error"));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(config.port, config.host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
-    const address = server.address();
-    const port = typeof address === "object" && address ? address.port : config.port;
-    const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-    ctx.health.listening(`ssh://${host}:${port}`);
+    const port = await listenOn(server, config.host, config.port);
+    ctx.health.listening(listenerUrl("ssh", config.host, port));
     ctx.defer(async () => {
       for (const client of clients) client.end();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -3,6 +3,7 @@ import { PassThrough } from "node:stream";
 import { ConsoleInterpreter } from "../../console/interpreter.js";
 import { runSession, type TerminalOutput } from "../../console/session.js";
 import type { Adapter, AdapterContext, Principal } from "../../core/adapter.js";
+import { listenerUrl, listenOn } from "../../core/listen.js";
 import type { TelnetConfig } from "./config-schema.js";
 import { initialNegotiation, TelnetParser } from "./iac.js";
 
@@ -37,17 +38,8 @@ export const telnetAdapter: Adapter<TelnetConfig> = {
         socket.destroy();
       });
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(config.port, config.host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
-    const address = server.address();
-    const port = typeof address === "object" && address ? address.port : config.port;
-    const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-    ctx.health.listening(`telnet://${host}:${port}`);
+    const port = await listenOn(server, config.host, config.port);
+    ctx.health.listening(listenerUrl("telnet", config.host, port));
     ctx.defer(async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
