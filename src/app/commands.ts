@@ -21,6 +21,7 @@ const ACTION: Record<Kind, Action> = {
   output: "output.override",
   "alarm-ack": "alarm.acknowledge",
   sim: "simulator.control",
+  "config-set": "config.write",
 };
 
 /**

@@ -8,6 +8,7 @@ import type { EventLog } from "./event-log/types.js";
 import type { EventRecord } from "./events.js";
 import type { HistoryReader } from "./history/types.js";
 import type { PlantSnapshot } from "./model.js";
+import type { SettingsView } from "./settings.js";
 
 export type Role = "viewer" | "operator" | "admin";
 
@@ -129,7 +130,14 @@ export type CommandRequest =
   | { readonly kind: "measure-resistance"; readonly stringId?: number }
   | { readonly kind: "output"; readonly stringId: number; readonly output: "load" | "charge"; readonly closed: boolean }
   | { readonly kind: "alarm-ack"; readonly alarmId: number | "all" }
-  | { readonly kind: "sim"; readonly args: readonly string[] };
+  | { readonly kind: "sim"; readonly args: readonly string[] }
+  /**
+   * Changes one configuration value (admin): `path` is dotted, e.g. `alarms.thresholds.blockVoltage.highAlarm`;
+   * `value` undefined removes the key (back to the default). The whole configuration is validated with the config
+   * file's schema (errors name the path, code E_CONFIG_INVALID), written back atomically and the alarms section is
+   * applied at once; other sections answer `data.restartRequired: true`.
+   */
+  | { readonly kind: "config-set"; readonly path: string; readonly value: unknown };
 
 export type CommandResult = { ok: true; message: string; data?: unknown } | { ok: false; error: string; code: string };
 
@@ -139,6 +147,8 @@ export interface CoreServiceApis {
   readonly eventLog?: EventLog;
   /** Measurement history (raw, per-minute, per-hour). */
   readonly history?: HistoryReader;
+  /** Runtime settings catalogue with values in force, and the running configuration (secrets redacted). */
+  readonly settings?: SettingsView;
 }
 
 export interface AdapterContext<Config> {
