@@ -19,6 +19,7 @@ import type { ServiceContext } from "../core/service.js";
 import { buildTopology, type PlantTopology } from "../core/topology.js";
 import { SimControlError, type Simulator, startSimulator } from "../sim/index.js";
 import { auditEvent, CommandRouter } from "./commands.js";
+import { ConfigEditor } from "./config-editor.js";
 import type { GatewayConfig } from "./config-schema.js";
 import { startControlServer } from "./control-server.js";
 import { HealthRegistry } from "./health.js";
@@ -120,6 +121,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }));
   const commands = new CommandRouter(auth, emit);
   const model: ModelReader = { current: () => store.snapshot() };
+  const serviceEntries = options.services ?? SERVICES;
+  const adapterEntries = options.adapters ?? ADAPTERS;
+  const editor = new ConfigEditor({
+    config,
+    ...(options.configFile ? { file: options.configFile } : {}),
+    commands,
+    log: log.child({ component: "config" }),
+    components: [
+      ...serviceEntries.map((e) => ({ name: e.service.name, section: e.section })),
+      ...adapterEntries.map((e) => ({ name: e.adapter.name, section: e.section })),
+    ],
+  });
+  commands.handle("config-set", (request, principal) => editor.set(principal, request.path, request.value));
 
   const stop = async () => {
     abort.abort();
@@ -132,9 +146,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   };
 
-  const services: { -readonly [K in keyof CoreServiceApis]: CoreServiceApis[K] } = {};
+  const services: { -readonly [K in keyof CoreServiceApis]: CoreServiceApis[K] } = { settings: editor };
   try {
-    for (const entry of options.services ?? SERVICES) {
+    for (const entry of serviceEntries) {
       const name = entry.service.name;
       const ctx: ServiceContext<never> = {
         config: entry.section(config) as never,
@@ -149,6 +163,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         defer,
         storagePath,
         provide: (apis) => Object.assign(services, apis),
+        onConfigChange: (listener) =>
+          editor.onChange({ name, section: entry.section, apply: (section) => listener(section as never) }),
       };
       await entry.service.start(ctx);
     }
@@ -217,7 +233,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     registerPollerCommands(commands, poller, topology);
 
     const gatewayPartial = { config, topology, store, bus, model, commands, auth, poller, log, storagePath, services };
-    for (const entry of options.adapters ?? ADAPTERS) {
+    for (const entry of adapterEntries) {
       const section = entry.section(config);
       const name = entry.adapter.name;
       if (!section.enabled) continue;

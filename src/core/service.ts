@@ -26,6 +26,11 @@ export interface ServiceContext<Config> {
   readonly storagePath: string;
   /** Offers a query interface to adapters and the gateway object (`services`). */
   provide(apis: CoreServiceApis): void;
+  /**
+   * Takes this service's section again after an admin changed it at runtime (`config-set`). Return false when the
+   * change cannot be applied live; without a listener every change waits for a restart.
+   */
+  onConfigChange(listener: (config: Config) => boolean): void;
 }
 
 export interface CoreService<Config> {

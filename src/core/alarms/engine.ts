@@ -18,17 +18,21 @@ interface Reading {
   threshold: number;
 }
 
-interface Rule {
+/** The part of a rule the `alarms` section decides (replaced on a live reconfiguration). */
+interface RuleSettings {
+  enabled: boolean;
+  raiseDelay: number;
+  clearDelay: number;
+  latching: boolean;
+  suppressDuringDischarge: boolean;
+  suppressAfterMeasurement: boolean;
+}
+
+interface Rule extends RuleSettings {
   readonly index: number;
   readonly def: EventDefinition;
   readonly scope: "block" | "string" | "system";
   readonly unit: string;
-  readonly enabled: boolean;
-  readonly raiseDelay: number;
-  readonly clearDelay: number;
-  readonly latching: boolean;
-  readonly suppressDuringDischarge: boolean;
-  readonly suppressAfterMeasurement: boolean;
   /** Rows with a track, so a rule with none can skip the map lookup for absent conditions. */
   tracked: number;
   /** `active` selects the clear test (hysteresis) instead of the raise test. */
@@ -90,8 +94,9 @@ export class AlarmEngine {
   private readonly now: () => number;
   private readonly rules: Rule[] = [];
   private readonly tracks = new Map<number, Track>();
-  private readonly stringThresholds: EffectiveThresholds[];
-  private readonly blockThresholds: EffectiveThresholds[];
+  private config: AlarmsConfig;
+  private stringThresholds: EffectiveThresholds[] = [];
+  private blockThresholds: EffectiveThresholds[] = [];
   private readonly blockString: Int32Array;
   private readonly baselines: Float64Array;
   private baselinesLearned = false;
@@ -108,23 +113,13 @@ export class AlarmEngine {
   private firstRun = true;
 
   constructor(private readonly options: AlarmEngineOptions) {
-    const { topology, config } = options;
+    const { topology } = options;
     this.topology = topology;
+    this.config = options.config;
     this.now = options.now ?? Date.now;
-    const shapes = topology.strings.map(shapeOf);
-    this.stringThresholds = shapes.map((s) => resolveThresholds(config, s));
-    this.blockThresholds = new Array(topology.blockCount);
     this.blockString = new Int32Array(topology.blockCount);
-    for (const s of topology.strings) {
-      const shared = this.stringThresholds[s.index] as EffectiveThresholds;
-      for (let b = 1; b <= s.blockCount; b++) {
-        const row = s.firstBlockRow + b - 1;
-        this.blockString[row] = s.index;
-        this.blockThresholds[row] = config.blocks[`${s.id}/${b}`]
-          ? resolveThresholds(config, shapes[s.index] as StringShape, b)
-          : shared;
-      }
-    }
+    for (const s of topology.strings) this.blockString.fill(s.index, s.firstBlockRow, s.firstBlockRow + s.blockCount);
+    this.resolveAllThresholds();
     this.baselines = options.baselines ?? new Float64Array(topology.blockCount).fill(Number.NaN);
     this.suppressUntil = new Float64Array(topology.strings.length);
     this.dischargeActive = new Uint8Array(topology.strings.length);
@@ -133,23 +128,54 @@ export class AlarmEngine {
     this.defineRules();
   }
 
+  /**
+   * Applies a new `alarms` section at runtime (thresholds, delays, latching, suppression). Active alarms and pending
+   * delays are kept; every string is re-evaluated against the new levels at the next commit.
+   */
+  reconfigure(config: AlarmsConfig): void {
+    this.config = config;
+    this.resolveAllThresholds();
+    for (const rule of this.rules) Object.assign(rule, this.ruleSettings(rule.def.name as EventName));
+    this.firstRun = true;
+  }
+
+  private resolveAllThresholds(): void {
+    const config = this.config;
+    const shapes = this.topology.strings.map(shapeOf);
+    this.stringThresholds = shapes.map((s) => resolveThresholds(config, s));
+    this.blockThresholds = new Array(this.topology.blockCount);
+    for (const s of this.topology.strings) {
+      const shared = this.stringThresholds[s.index] as EffectiveThresholds;
+      for (let b = 1; b <= s.blockCount; b++)
+        this.blockThresholds[s.firstBlockRow + b - 1] = config.blocks[`${s.id}/${b}`]
+          ? resolveThresholds(config, shapes[s.index] as StringShape, b)
+          : shared;
+    }
+  }
+
+  private ruleSettings(name: EventName): RuleSettings {
+    const config = this.config;
+    const own = config.rules[name] ?? {};
+    const defaults = RULE_DEFAULTS[name] ?? {};
+    return {
+      enabled: own.enabled ?? true,
+      raiseDelay: own.raiseDelay ?? defaults.raiseDelay ?? config.raiseDelay,
+      clearDelay: own.clearDelay ?? defaults.clearDelay ?? config.clearDelay,
+      latching: own.latching ?? config.latching,
+      suppressDuringDischarge: config.suppress.duringDischarge.includes(name),
+      suppressAfterMeasurement: config.suppress.afterResistanceMeasurement.alarms.includes(name),
+    };
+  }
+
   private defineRules(): void {
-    const { config } = this.options;
     const add = (name: EventName, unit: string, test: Rule["test"]) => {
       const def = eventByName(name);
-      const own = config.rules[name] ?? {};
-      const defaults = RULE_DEFAULTS[name] ?? {};
       this.rules.push({
         index: this.rules.length,
         def,
         scope: def.scope,
         unit,
-        enabled: own.enabled ?? true,
-        raiseDelay: own.raiseDelay ?? defaults.raiseDelay ?? config.raiseDelay,
-        clearDelay: own.clearDelay ?? defaults.clearDelay ?? config.clearDelay,
-        latching: own.latching ?? config.latching,
-        suppressDuringDischarge: config.suppress.duringDischarge.includes(name),
-        suppressAfterMeasurement: config.suppress.afterResistanceMeasurement.alarms.includes(name),
+        ...this.ruleSettings(name),
         tracked: 0,
         test,
       });
@@ -337,7 +363,7 @@ export class AlarmEngine {
     this.model = model;
     const now = this.now();
     const dirty = new Set(dirtyStrings);
-    const measurement = this.options.config.suppress.afterResistanceMeasurement.duration;
+    const measurement = this.config.suppress.afterResistanceMeasurement.duration;
     let all = this.firstRun;
     this.firstRun = false;
     for (const c of changes) {

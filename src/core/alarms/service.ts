@@ -74,6 +74,12 @@ export const alarmsService: CoreService<AlarmsConfig> = {
         ctx.health.count("transitions");
       }
     });
+    ctx.onConfigChange((config) => {
+      if (!config.enabled) return false;
+      engine.reconfigure(config);
+      ctx.requestCommit();
+      return true;
+    });
     ctx.commands.handle("alarm-ack", async (request, principal) => {
       if (request.alarmId !== "all" && !engine.has(request.alarmId))
         return { ok: false, error: `no active alarm ${request.alarmId}`, code: "E_ALARM_UNKNOWN" };
