@@ -3,6 +3,7 @@
  * everything it needs through its context — no globals. Construction does nothing; `start` does the work.
  */
 import type { Logger } from "pino";
+import type { BatteryAnalysis, ResistanceBaselines } from "./analysis/types.js";
 import type { Disposer, GatewayEvents, Listener } from "./event-bus.js";
 import type { EventLog } from "./event-log/types.js";
 import type { EventRecord } from "./events.js";
@@ -149,6 +150,15 @@ export interface CoreServiceApis {
   readonly history?: HistoryReader;
   /** Runtime settings catalogue with values in force, and the running configuration (secrets redacted). */
   readonly settings?: SettingsView;
+  /** Every component's health (adapters, services, poller) as `/api/health` and the console show it. */
+  readonly health?: () => readonly HealthReport[];
+  /**
+   * Battery analysis: weak-block ranking with reasons, per-block health (baseline, deviations, SOH), per-string
+   * state (SOC, charge state, runtime estimate, capacity) and the discharge records with their curves.
+   */
+  readonly analysis?: BatteryAnalysis;
+  /** Per-block resistance baselines (mΩ) kept by the alarms service in storage.path/resistance-baselines.json. */
+  readonly resistanceBaselines?: ResistanceBaselines;
 }
 
 export interface AdapterContext<Config> {
