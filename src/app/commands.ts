@@ -60,7 +60,8 @@ export class CommandRouter implements GatewayCommands {
     } catch (error) {
       result = { ok: false, error: (error as Error).message, code: "E_FAILED" };
     }
-    if (request.kind !== "alarm-ack")
+    // Acknowledgements and configuration changes write their own, more specific audit records.
+    if (request.kind !== "alarm-ack" && !(request.kind === "config-set" && result.ok))
       this.audit({
         name: "command",
         user: principal.user,
