@@ -12,6 +12,7 @@ const requestSchema = z.discriminatedUnion("op", [
   z.object({ op: z.literal("sim"), args: z.array(z.string()).min(1) }),
   z.object({ op: z.literal("health") }),
   z.object({ op: z.literal("status") }),
+  z.object({ op: z.literal("diagnostics"), reset: z.boolean().default(false) }),
 ]);
 export type ControlRequest = z.infer<typeof requestSchema>;
 
@@ -28,6 +29,8 @@ export async function startControlServer(options: {
   commands: GatewayCommands;
   model: ModelReader;
   health: () => HealthReport[];
+  /** Process figures (memory, CPU, event-loop delay, sweeps); `reset` starts a new event-loop window. */
+  diagnostics?: (reset: boolean) => unknown;
   log: Logger;
 }): Promise<Server> {
   const path = controlSocketPath(options.storagePath);
@@ -77,6 +80,9 @@ export async function startControlServer(options: {
         return options.commands.run(LOCAL_ADMIN, { kind: "sim", args: parsed.args });
       case "health":
         return { ok: true, message: "health", data: options.health() };
+      case "diagnostics":
+        if (!options.diagnostics) return { ok: false, error: "no diagnostics in this process", code: "E_REQUEST" };
+        return { ok: true, message: "diagnostics", data: options.diagnostics(parsed.reset) };
       case "status": {
         const s = options.model.current();
         return {

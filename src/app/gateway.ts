@@ -22,6 +22,7 @@ import { auditEvent, CommandRouter } from "./commands.js";
 import { ConfigEditor } from "./config-editor.js";
 import type { GatewayConfig } from "./config-schema.js";
 import { startControlServer } from "./control-server.js";
+import { Diagnostics } from "./diagnostics.js";
 import { HealthRegistry } from "./health.js";
 import { createLogger } from "./logger.js";
 import { ADAPTERS, type AdapterEntry, SERVICES, type ServiceEntry } from "./registry.js";
@@ -214,6 +215,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return { type: "tcp", host: attached.host, port: attached.port };
     };
     const pollerHealth = health.reporter("poller");
+    const diagnostics = new Diagnostics();
     const poller = new Poller({
       topology,
       buses: config.buses,
@@ -221,6 +223,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       endpoint: (b) => endpoint(b.id),
       emit,
       onSweep: (report) => {
+        diagnostics.recordSweep(report);
         pollerHealth.count("sweeps");
         pollerHealth.set(
           report.failedDevices > 0 ? "degraded" : "ok",
@@ -266,6 +269,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         commands,
         model,
         health: () => health.all(),
+        diagnostics: (reset) => diagnostics.read(reset),
         log: log.child({ component: "control" }),
       });
       defer(() => new Promise<void>((done) => server.close(() => done())));
