@@ -104,7 +104,7 @@ describe("BACnet writes when enabled", () => {
       smallPlantYaml({
         strings: 1,
         blocks: 2,
-        extra: bacnetYaml(port, `, writes: { enabled: true, allow: [${CLIENT_HOST}], role: admin }`),
+        extra: bacnetYaml(port, `, writes: { enabled: true, allow: [${CLIENT_HOST}/32], role: admin }`),
       }),
     );
     client = new TestClient(port);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { addressOrCidr } from "../../core/config/address-list.js";
 import { duration, host, port } from "../../core/config/primitives.js";
 
 /** Highest BACnet object instance number (4194303 is the "any instance" wildcard). */
@@ -16,9 +17,9 @@ const writesSchema = z
       .default(false)
       .meta({ description: "Allow WriteProperty on writable objects (relay outputs). Off by default." }),
     allow: z
-      .array(ipv4)
+      .array(addressOrCidr)
       .default([])
-      .meta({ description: "Source IPv4 addresses allowed to write; empty = nobody, even when enabled." }),
+      .meta({ description: "Source addresses or CIDR blocks allowed to write; empty = nobody, even when enabled." }),
     role: z.enum(["viewer", "operator", "admin"]).default("operator").meta({
       description:
         "Role an allowed BACnet peer acts with; the auth policy decides (relay outputs need admin by default).",

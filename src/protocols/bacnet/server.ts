@@ -30,6 +30,7 @@ import {
   WriteProperty,
 } from "@bacnet-js/client/dist/lib/services/index.js";
 import { z } from "zod";
+import { addressMatcher } from "../../core/config/address-list.js";
 import type { ModelDelta, PlantSnapshot } from "../../core/model.js";
 import {
   type ApduFrame,
@@ -159,6 +160,7 @@ export class BacnetServer {
   private readonly subsByObject = new Map<number, Set<Subscription>>();
   private readonly byPoint: Map<string, BacnetObject>;
   private invokeId = 0;
+  private writeAllowed: ((address: string) => boolean) | undefined;
 
   constructor(
     private readonly model: DeviceModel,
@@ -357,8 +359,8 @@ export class BacnetServer {
       });
     if (req.value.property.id !== P.PRESENT_VALUE || !object.output)
       return this.errorReply(invokeId, CS.WRITE_PROPERTY, denied);
-    const { enabled, allow } = this.options.writes;
-    if (!enabled || !allow.includes(from.address)) {
+    this.writeAllowed ??= addressMatcher(this.options.writes.allow);
+    if (!this.options.writes.enabled || !this.writeAllowed(from.address)) {
       this.io.count("writes-refused");
       return this.errorReply(invokeId, CS.WRITE_PROPERTY, denied);
     }
