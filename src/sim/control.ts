@@ -9,11 +9,15 @@ export class SimControlError extends Error {}
 
 type Target = { strings: SimString[]; block?: number };
 
+/** Device kinds `offline`/`online` can pick within a string, by the role they play. */
+const DEVICE_KINDS: Readonly<Record<string, string>> = { probes: "blocks", sensor: "string-sensor", relay: "relay" };
+
 const USAGE = [
   "set S/B voltage|temperature|resistance VALUE   (VALUE: 11.05, +0.5, -10%, +60%, auto)",
   "set S current VALUE | set all ambient VALUE | set all humidity VALUE",
   "offline S/B | online S/B                      (the device holding that block)",
-  "fault S/B none|crc [P]|slow [MS]|stuck|wrong-type|unbalanceable",
+  "offline S [probes|sensor|relay] | online S [probes|sensor|relay]   (one kind of device of string S)",
+  "fault S/B none|crc [P]|slow [MS]|stuck|wrong-type|unbalanceable|swapped",
   "discharge S|all AMPS [DURATION] | charge S|all AMPS [DURATION] | float S|all | rest S|all",
   "remote S on|off",
   "status [S/B | S]",
@@ -78,7 +82,13 @@ export class SimControl {
         return this.set(need(target, "target"), need(rest[0], "point"), need(rest[1], "value"));
       case "offline":
       case "online": {
-        const devices = this.devicesOf(this.target(need(target, "target")));
+        const kind = rest[0];
+        if (kind !== undefined && !Object.hasOwn(DEVICE_KINDS, kind))
+          throw new SimControlError(`unknown device kind "${kind}": probes, sensor or relay`);
+        // A kind picks one device of the string, e.g. "offline 1 relay": the relay module goes silent.
+        const devices = this.devicesOf(this.target(need(target, "target"))).filter(
+          (d) => kind === undefined || d.info.role.kind === DEVICE_KINDS[kind],
+        );
         for (const d of devices) d.faults.offline = verb === "offline";
         return `${devices.length} device(s) ${verb}`;
       }
@@ -207,8 +217,14 @@ export class SimControl {
       case "unbalanceable":
         for (const b of this.blocks(t)) b.unbalanceable = true;
         break;
+      case "swapped":
+        // Another unit of the same type now answers at this address: a new serial, persistent like a real swap.
+        for (const b of this.blocks(t)) b.serial += 1_000_000;
+        break;
       default:
-        throw new SimControlError(`unknown fault "${fault}": none, crc, slow, stuck, wrong-type, unbalanceable`);
+        throw new SimControlError(
+          `unknown fault "${fault}": none, crc, slow, stuck, wrong-type, unbalanceable, swapped`,
+        );
     }
     return `fault ${fault} on ${targetText}`;
   }

@@ -30,7 +30,8 @@ export interface SimBlock {
   temperatureOverride?: number;
   /** Frozen register values (a stuck probe). */
   stuck?: { voltage: number; temperature: number; resistance: number };
-  readonly serial: number;
+  /** Changes only when a test swaps the probe (`fault S/B swapped`). */
+  serial: number;
 }
 
 export interface SimString {
@@ -63,8 +64,8 @@ export function prng(seed: number): () => number {
   };
 }
 
-/** Bypass equalization pulls a block's float offset down at this rate (V/s); fast so scenarios finish in minutes. */
-const EQUALIZE_RATE_V_PER_S = 0.002;
+/** Bypass equalization pulls a block's float offset down at this rate (V/s); fast so scenarios finish in seconds. */
+const EQUALIZE_RATE_V_PER_S = 0.01;
 /** Float current per 100 Ah of capacity, A. */
 const FLOAT_CURRENT_PER_100AH = 0.15;
 

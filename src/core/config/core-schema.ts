@@ -28,6 +28,9 @@ const busTiming = z.strictObject({
     .max(100)
     .default(3)
     .meta({ description: "Consecutive failed polls after which a device is declared comm-lost." }),
+  identityCheck: duration.default(600_000).meta({
+    description: "How often each device's type and serial are read again, so a probe swapped on a live bus is noticed.",
+  }),
 });
 
 const serialTransport = z.strictObject({

@@ -32,6 +32,8 @@ interface DevicePlan {
   readonly words: Uint16Array;
   readonly base: number;
   needsIdentity: boolean;
+  /** performance.now() of the last identity read. */
+  identityCheckedAt: number;
 }
 
 export interface PollerOptions {
@@ -96,6 +98,7 @@ export class Poller {
         words: new Uint16Array(last ? last.start + last.count - base : 0),
         base,
         needsIdentity: true,
+        identityCheckedAt: 0,
       });
     }
     for (const list of this.plans.values()) list.sort((a, b) => a.device.address - b.device.address);
@@ -177,7 +180,8 @@ export class Poller {
     const { store } = this.options;
     const { device } = plan;
     try {
-      if (plan.needsIdentity && !(await this.checkIdentity(master, plan))) return true;
+      const identityDue = performance.now() - plan.identityCheckedAt >= bus.timing.identityCheck;
+      if ((plan.needsIdentity || identityDue) && !(await this.checkIdentity(master, plan))) return true;
       for (const range of plan.ranges) {
         const data = await master.readRegisters(device.address, range.start, range.count);
         plan.words.set(data.slice(0, range.count), range.start - plan.base);
@@ -228,6 +232,8 @@ export class Poller {
     const id = device.profile.identity;
     const count = Math.max(id.type, id.serial + 1, id.firmware, id.blockCount ?? 0) + 1;
     const w = await master.readRegisters(device.address, 0, count);
+    plan.identityCheckedAt = performance.now();
+    const before = store.device(device.index);
     const typeCode = w[id.type] ?? 0;
     const serial = String((w[id.serial] ?? 0) * 0x10000 + (w[id.serial + 1] ?? 0));
     const fw = w[id.firmware] ?? 0;
@@ -244,8 +250,14 @@ export class Poller {
       return false;
     }
     let note: string | undefined;
+    // Reported once per change, not at every periodic re-check.
+    const changed = before.serial !== serial || before.comm === "wrong-device";
     if (device.expectedSerial && device.expectedSerial !== serial) {
       note = `serial ${serial} where ${device.expectedSerial} was commissioned`;
+      if (changed)
+        this.options.emit(event("device-identity-mismatch", `${describe(device)}: ${note}`, this.where(device)));
+    } else if (before.serial !== undefined && before.serial !== serial) {
+      note = `serial changed from ${before.serial} to ${serial}: another unit answers (probe replaced?)`;
       this.options.emit(event("device-identity-mismatch", `${describe(device)}: ${note}`, this.where(device)));
     }
     store.updateDevice(device.index, { typeCode, serial, firmware, ...(note ? { note } : {}) });
