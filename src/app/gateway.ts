@@ -80,7 +80,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const bus = new EventBus((event, error) =>
     log.error({ err: error, event }, "a listener failed; the others still ran"),
   );
-  const health = new HealthRegistry();
+  const health = new HealthRegistry((component, state, text) => bus.emit("health", component, state, text));
   const abort = new AbortController();
   const cleanups: (() => void | Promise<void>)[] = [];
   const defer = (fn: () => void | Promise<void>) => void cleanups.push(fn);
@@ -147,7 +147,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   };
 
-  const services: { -readonly [K in keyof CoreServiceApis]: CoreServiceApis[K] } = { settings: editor };
+  const services: { -readonly [K in keyof CoreServiceApis]: CoreServiceApis[K] } = {
+    settings: editor,
+    health: () => health.all(),
+  };
   try {
     for (const entry of serviceEntries) {
       const name = entry.service.name;
@@ -164,6 +167,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         defer,
         storagePath,
         provide: (apis) => Object.assign(services, apis),
+        services,
         onConfigChange: (listener) =>
           editor.onChange({ name, section: entry.section, apply: (section) => listener(section as never) }),
       };

@@ -7,6 +7,9 @@ export class HealthRegistry {
     { state: HealthState; text: string; listeners: string[]; counters: Record<string, number> }
   >();
 
+  /** `onChange` hears every state change (not text-only updates). */
+  constructor(private readonly onChange: (component: string, state: HealthState, text: string) => void = () => {}) {}
+
   reporter(component: string): HealthReporter {
     const entry = {
       state: "starting" as HealthState,
@@ -17,8 +20,10 @@ export class HealthRegistry {
     this.reports.set(component, entry);
     return {
       set: (state, text = "") => {
+        const changed = entry.state !== state;
         entry.state = state;
         entry.text = text;
+        if (changed) this.onChange(component, state, text);
       },
       listening: (address) => {
         entry.listeners.push(address);

@@ -1,3 +1,4 @@
+import type { HealthState } from "./adapter.js";
 import type { EventRecord } from "./events.js";
 import type { ModelDelta, PlantSnapshot } from "./model.js";
 
@@ -7,6 +8,8 @@ export interface GatewayEvents {
   snapshot: [snapshot: PlantSnapshot, delta: ModelDelta];
   /** An alarm transition, device event or audit record. */
   event: [record: EventRecord];
+  /** A component's health state changed (`down` raises the system-fault alarm). */
+  health: [component: string, state: HealthState, text: string];
 }
 
 export type Listener<K extends keyof GatewayEvents> = (...args: GatewayEvents[K]) => void;
@@ -20,6 +23,7 @@ export class EventBus {
   private readonly listeners: { [K in keyof GatewayEvents]: Set<Listener<K>> } = {
     snapshot: new Set(),
     event: new Set(),
+    health: new Set(),
   };
 
   constructor(private readonly onListenerError: (event: string, error: unknown) => void = () => {}) {}

@@ -37,6 +37,8 @@ interface Rule extends RuleSettings {
   tracked: number;
   /** `active` selects the clear test (hysteresis) instead of the raise test. */
   readonly test: (row: number, active: boolean, out: Reading) => Verdict;
+  /** Extra words for the alarm text, e.g. which component failed. */
+  readonly note?: () => string | undefined;
 }
 
 type Phase = "pending-raise" | "raised" | "pending-clear" | "latched";
@@ -69,6 +71,7 @@ const RULE_DEFAULTS: Partial<Record<EventName, { raiseDelay?: number; clearDelay
   "probe-identity-mismatch": { raiseDelay: 0, clearDelay: 0 },
   "string-sensor-comm-lost": { raiseDelay: 0, clearDelay: 0 },
   "environment-sensor-comm-lost": { raiseDelay: 0, clearDelay: 0 },
+  "system-fault": { raiseDelay: 0, clearDelay: 0 },
   "load-disconnect-tripped": { raiseDelay: 0, clearDelay: 0 },
   "charge-disconnect-tripped": { raiseDelay: 0, clearDelay: 0 },
   "thermal-runaway": { raiseDelay: 300_000 },
@@ -106,6 +109,8 @@ export class AlarmEngine {
   private readonly blockComm: Uint8Array;
   private readonly stringSensorLost: Uint8Array;
   private environmentLost = false;
+  /** Gateway components reported down (system fault 301), with their reason. */
+  private readonly failedComponents = new Map<string, string>();
   private model!: WorkingModel;
   private nextAlarmId = 1;
   private changed = true;
@@ -126,6 +131,12 @@ export class AlarmEngine {
     this.blockComm = new Uint8Array(topology.blockCount);
     this.stringSensorLost = new Uint8Array(topology.strings.length);
     this.defineRules();
+  }
+
+  /** Records a gateway component as failed (text) or working again (undefined); evaluated at the next commit. */
+  componentFailed(component: string, text: string | undefined): void {
+    if (text === undefined) this.failedComponents.delete(component);
+    else this.failedComponents.set(component, text);
   }
 
   /**
@@ -168,7 +179,7 @@ export class AlarmEngine {
   }
 
   private defineRules(): void {
-    const add = (name: EventName, unit: string, test: Rule["test"]) => {
+    const add = (name: EventName, unit: string, test: Rule["test"], note?: Rule["note"]) => {
       const def = eventByName(name);
       this.rules.push({
         index: this.rules.length,
@@ -178,6 +189,7 @@ export class AlarmEngine {
         ...this.ruleSettings(name),
         tracked: 0,
         test,
+        ...(note ? { note } : {}),
       });
     };
     const bt = (row: number) => this.blockThresholds[row] as EffectiveThresholds;
@@ -356,6 +368,12 @@ export class AlarmEngine {
     );
     add("string-sensor-comm-lost", "", (row) => (this.stringSensorLost[row] === 1 ? PRESENT : ABSENT));
     add("environment-sensor-comm-lost", "", () => (this.environmentLost ? PRESENT : ABSENT));
+    add(
+      "system-fault",
+      "",
+      () => (this.failedComponents.size > 0 ? PRESENT : ABSENT),
+      () => [...this.failedComponents].map(([name, text]) => `${name}${text ? ` (${text})` : ""}`).join(", "),
+    );
   }
 
   /** The deriver body: evaluates this commit; returns true when the alarm list changed. */
@@ -529,6 +547,7 @@ export class AlarmEngine {
     const measured = Number.isFinite(out.value)
       ? ` (${fmt(out.value)}${rule.unit ? ` ${rule.unit}` : ""}${Number.isFinite(out.threshold) ? `, limit ${fmt(out.threshold)}${rule.unit ? ` ${rule.unit}` : ""}` : ""})`
       : "";
+    const note = rule.note?.();
     const alarm: ActiveAlarm = {
       id: this.nextAlarmId++,
       eventId: rule.def.eventId,
@@ -539,7 +558,7 @@ export class AlarmEngine {
       raisedAt: now,
       ...(Number.isFinite(out.value) ? { value: round(out.value) } : {}),
       ...(Number.isFinite(out.threshold) ? { threshold: round(out.threshold) } : {}),
-      text: `${where.label}: ${rule.def.description.replace(/\.$/, "")}${measured}`,
+      text: `${where.label}: ${rule.def.description.replace(/\.$/, "")}${measured}${note ? `: ${note}` : ""}`,
     };
     track.phase = "raised";
     track.alarm = alarm;

@@ -1,43 +1,8 @@
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { z } from "zod";
+import { ResistanceBaselineStore } from "../analysis/baselines.js";
 import type { CoreService } from "../service.js";
-import type { PlantTopology } from "../topology.js";
 import type { AlarmsConfig } from "./config-schema.js";
 import { AlarmEngine } from "./engine.js";
-
-const baselineFile = z.record(z.string().regex(/^\d+\/\d+$/), z.number().positive());
-
-/** Resistance baselines learned from the first good measurement, kept across restarts in `storage.path`. */
-function loadBaselines(file: string, topology: PlantTopology): Float64Array {
-  const baselines = new Float64Array(topology.blockCount).fill(Number.NaN);
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    return baselines;
-  }
-  const parsed = baselineFile.safeParse(JSON.parse(text));
-  if (!parsed.success) return baselines;
-  for (const s of topology.strings)
-    for (let b = 1; b <= s.blockCount; b++) {
-      const value = parsed.data[`${s.id}/${b}`];
-      if (value !== undefined) baselines[s.firstBlockRow + b - 1] = value;
-    }
-  return baselines;
-}
-
-function saveBaselines(file: string, topology: PlantTopology, baselines: Float64Array): void {
-  const out: Record<string, number> = {};
-  for (const s of topology.strings)
-    for (let b = 1; b <= s.blockCount; b++) {
-      const value = baselines[s.firstBlockRow + b - 1] ?? Number.NaN;
-      if (!Number.isNaN(value)) out[`${s.id}/${b}`] = value;
-    }
-  // Write then rename, so a crash never leaves a half-written file.
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(out)}\n`);
-  renameSync(`${file}.tmp`, file);
-}
 
 /**
  * The alarms service: evaluates thresholds in a deriver (every commit), puts the active list and summary into the
@@ -52,14 +17,17 @@ export const alarmsService: CoreService<AlarmsConfig> = {
     }
     const topology = ctx.store.topology;
     const file = join(ctx.storagePath, "resistance-baselines.json");
+    // One store, shared with the analysis service (it captures final baselines), read live by the engine.
+    const baselines = new ResistanceBaselineStore(file, topology);
+    ctx.provide({ resistanceBaselines: baselines });
     const engine = new AlarmEngine({
       topology,
       config: ctx.config,
       emit: ctx.emit,
-      baselines: loadBaselines(file, topology),
-      onBaselinesLearned: (baselines) => {
+      baselines: baselines.values,
+      onBaselinesLearned: () => {
         try {
-          saveBaselines(file, topology, baselines);
+          baselines.save();
         } catch (error) {
           ctx.log.error(
             { err: error, file },
@@ -73,6 +41,10 @@ export const alarmsService: CoreService<AlarmsConfig> = {
         model.setAlarms(engine.active(), engine.summary());
         ctx.health.count("transitions");
       }
+    });
+    ctx.bus.on("health", (component, state, text) => {
+      engine.componentFailed(component, state === "down" ? text || "down" : undefined);
+      ctx.requestCommit();
     });
     ctx.onConfigChange((config) => {
       if (!config.enabled) return false;
