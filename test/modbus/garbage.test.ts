@@ -51,6 +51,27 @@ function expectedException(unit: number, pdu: Buffer): number {
       if (count < 1 || count > max || bytes !== needBytes || pdu.length !== 6 + bytes) return 3;
       return address + count > 0x10000 ? 2 : 1;
     }
+    case 8:
+      // Diagnostics: only sub-function 0 (return query data) is offered.
+      if (pdu.length < 3) return 3;
+      return address === 0 ? 0 : 1;
+    case 23: {
+      if (pdu.length < 10) return 3;
+      const writeAddress = u16(5);
+      const writeCount = u16(7);
+      if (count < 1 || count > 125 || writeCount < 1 || writeCount > 121) return 3;
+      if (pdu[9] !== 2 * writeCount || pdu.length !== 10 + 2 * writeCount) return 3;
+      if (address + count > 0x10000 || writeAddress + writeCount > 0x10000) return 2;
+      return address + count > length ? 2 : 1;
+    }
+    case 43: {
+      if (pdu.length < 2) return 3;
+      if (pdu[1] !== 14) return 1;
+      if (pdu.length !== 4) return 3;
+      const code = pdu[2] ?? 0;
+      if (code < 1 || code > 4) return 3;
+      return code === 4 && ![0, 1, 2, 4, 5, 6].includes(pdu[3] ?? -1) ? 2 : 0;
+    }
     default:
       return 1;
   }
@@ -65,6 +86,14 @@ function checkReply(unit: number, request: Buffer, reply: Buffer): void {
     return;
   }
   assert.equal(reply[0], fc, `${what}: normal reply`);
+  if (fc === 8) {
+    assert.deepEqual(reply, request, `${what}: echo`);
+    return;
+  }
+  if (fc === 43) {
+    assert.deepEqual([...reply.subarray(0, 4)], [43, 14, request[2], 0x82], `${what}: device identification`);
+    return;
+  }
   const count = request.readUInt16BE(3);
   assert.equal(reply[1], fc <= 2 ? Math.ceil(count / 8) : 2 * count, `${what}: byte count`);
   assert.equal(reply.length, 2 + (reply[1] ?? 0), `${what}: reply length`);
@@ -112,7 +141,10 @@ describe("Modbus TCP server under garbage", () => {
         } else {
           const length = 1 + Math.floor(random() * 40);
           pdu = Buffer.from(Array.from({ length }, () => Math.floor(random() * 256)));
-          if (random() < 0.5) pdu[0] = [1, 2, 3, 4, 5, 6, 15, 16, 8, 43, 0, 0x83][Math.floor(random() * 12)] as number;
+          if (random() < 0.5)
+            pdu[0] = [1, 2, 3, 4, 5, 6, 15, 16, 8, 43, 23, 0, 0x83][Math.floor(random() * 13)] as number;
+          if (pdu[0] === 43 && random() < 0.5) pdu[1] = 14; // reach past the MEI type check
+          if (pdu[0] === 8 && random() < 0.5 && pdu.length >= 3) pdu.writeUInt16BE(0, 1);
         }
         pending.push(client.request(unit, pdu).then((reply) => checkReply(unit, pdu, reply)));
       }
@@ -175,7 +207,11 @@ describe("Modbus TCP server under garbage", () => {
       const pdu = reply.subarray(7);
       const fc = pdu[0] ?? 0;
       if (fc & 0x80) assert.ok([1, 2, 3, 4, 0x0b].includes(pdu[1] ?? -1), `exception reply ${reply.toString("hex")}`);
-      else assert.ok([1, 2, 3, 4].includes(fc), `normal reply to a read ${reply.toString("hex")}`);
+      else
+        assert.ok(
+          [1, 2, 3, 4, 8, 43].includes(fc),
+          `normal reply to a read, echo or identification ${reply.toString("hex")}`,
+        );
     }
     client.close();
     assert.ok(reconnects >= 0);

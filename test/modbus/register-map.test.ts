@@ -19,6 +19,7 @@ interface MapEntry {
   type: "u16" | "s16" | "u32" | "s32" | "bits16" | "ascii";
   scale: number;
   point?: string;
+  setting?: string;
 }
 const MAP = JSON.parse(readFileSync(new URL("../../docs/generated/register-map.json", import.meta.url), "utf8")) as {
   addressing: { blockRecordBase: number; blockRecordStride: number };
@@ -268,6 +269,10 @@ describe("the generated register map read through an independent Modbus client",
                       : 0;
                 assert.equal(decode(input, at, entry.type), expectedPoint(snap, entry.point, row, entry), where);
               }
+            } else if (entry.setting) {
+              const s = gateway.services.settings?.list().find((x) => x.name === entry.setting);
+              assert.ok(s, `${where}: setting in force`);
+              assert.equal(decode(input, at, entry.type), Math.round(s.value * entry.scale), where);
             } else {
               if (i >= snap.alarms.length && entry.name.startsWith("alarmList[i]")) continue;
               assert.equal(decode(input, at, entry.type), expectedFixed(entry.name, snap, string, i, n), where);

@@ -8,12 +8,14 @@
  *   0..99     system area (identity, counts, alarm summary, system points)
  *   100..199  string area of the unit's string
  *   200..401  active alarm list (plant-wide)
+ *   500..699  settings (plant-wide alarm thresholds from the settings catalogue, s32, writable)
  *   900..912  commands (writable)
  *   1000 + 16·(n−1) + offset   record of block n of the unit's string
  */
 import { EVENT_CATALOGUE } from "../../core/alarms/catalogue.js";
 import type { PlantSnapshot } from "../../core/model.js";
 import { POINTS, type PointDefinition, type PointId, type PointScope } from "../../core/points.js";
+import { SETTINGS } from "../../core/settings.js";
 import type { StringInfo } from "../../core/topology.js";
 
 export const MAP_LAYOUT_VERSION = 1;
@@ -23,6 +25,9 @@ export const ALARM_LIST_BASE = 200;
 export const ALARM_LIST_FIRST_ENTRY = 210;
 export const ALARM_LIST_ENTRY_WORDS = 8;
 export const ALARM_LIST_CAPACITY = 24;
+export const SETTINGS_BASE = 500;
+/** Settings slots (2 registers each) reserved: 500..699. */
+export const SETTINGS_CAPACITY = 100;
 export const COMMAND_BASE = 900;
 export const BLOCK_BASE = 1000;
 export const BLOCK_STRIDE = 16;
@@ -37,7 +42,7 @@ const SCOPE_LAYOUT: Record<PointScope, { slots: number; quality: number; maxPoin
 };
 
 export type WireType = "u16" | "s16" | "u32" | "s32" | "bits16" | "ascii";
-export type Area = "system" | "string" | "alarm-list" | "command" | "block";
+export type Area = "system" | "string" | "alarm-list" | "settings" | "command" | "block";
 
 /** Sentinels for "not available" (quality not good, or no value), as in SunSpec. */
 export const NOT_AVAILABLE: Record<"u16" | "s16" | "u32" | "s32", number> = {
@@ -65,6 +70,8 @@ export interface RegisterEntry {
   readonly point?: PointId;
   /** For enum points: state names by value. */
   readonly states?: readonly string[];
+  /** The settings-catalogue name the entry carries, if any. */
+  readonly setting?: string;
 }
 
 const WIRE_UNIT: Record<string, Record<number, string>> = {
@@ -75,6 +82,12 @@ const WIRE_UNIT: Record<string, Record<number, string>> = {
   "%": { 10: "0.1 %", 1: "%" },
   "%RH": { 10: "0.1 %RH", 1: "%RH" },
 };
+
+/** Unit of an integer wire value, e.g. mV for V × 1000. */
+export function wireUnit(unit: string, scale: number): string {
+  if (unit === "") return "";
+  return WIRE_UNIT[unit]?.[scale] ?? (scale === 1 ? unit : `${unit}/${scale}`);
+}
 
 /** Integer scaling and the smallest wire type that holds the point's range at its resolution. */
 export function pointEncoding(p: PointDefinition): {
@@ -87,8 +100,7 @@ export function pointEncoding(p: PointDefinition): {
   const hi = p.range[1] * scale;
   // The sentinel must stay out of range: u16 ≤ 0xFFFE, s16 > -0x8000.
   const type = lo >= 0 ? (hi <= 0xfffe ? "u16" : "u32") : lo > -0x8000 && hi <= 0x7fff ? "s16" : "s32";
-  const unit = p.unit === "" ? "" : (WIRE_UNIT[p.unit]?.[scale] ?? `${p.unit}/${scale}`);
-  return { type, scale, unit };
+  return { type, scale, unit: wireUnit(p.unit, scale) };
 }
 
 /** Absolute address (system/string) or record offset (block) of a point's slot: 2 registers per point number. */
@@ -208,6 +220,7 @@ export function registerMap(): readonly RegisterEntry[] {
       `Entries listed below (at most ${ALARM_LIST_CAPACITY}; critical first, then newest).`,
     ),
     ...alarmListEntries(),
+    ...settingEntries(),
     fixed(
       "command",
       COMMAND_BASE,
@@ -246,8 +259,31 @@ export function registerMap(): readonly RegisterEntry[] {
     fixed("block", 1, "block.alarms", "bits16", alarmBitsDescription("block", "Block alarm bits:")),
     ...pointEntries("block"),
   ];
-  const order: Record<Area, number> = { system: 0, string: 1, "alarm-list": 2, command: 3, block: 4 };
+  const order: Record<Area, number> = { system: 0, string: 1, "alarm-list": 2, settings: 3, command: 4, block: 5 };
   return entries.sort((a, b) => order[a.area] - order[b.area] || a.address - b.address);
+}
+
+/** Address of the first register of setting `index` (settings catalogue number, 1-based). */
+export function settingAddress(index: number): number {
+  return SETTINGS_BASE + 2 * (index - 1);
+}
+
+if (SETTINGS.some((s) => s.index < 1 || s.index > SETTINGS_CAPACITY))
+  throw new Error(`settings catalogue outgrew the Modbus settings area (${SETTINGS_CAPACITY} slots)`);
+
+function settingEntries(): RegisterEntry[] {
+  return SETTINGS.map((s) => ({
+    area: "settings" as const,
+    address: settingAddress(s.index),
+    words: 2,
+    name: `setting.${s.name}`,
+    type: "s32" as const,
+    scale: s.scale,
+    unit: wireUnit(s.unit, s.scale),
+    access: "RW" as const,
+    description: `${s.description} Value in force (config \`${s.path.join(".")}\`) × ${s.scale}. Write both registers in one FC16 or FC23; needs writes.role admin; a value the configuration rejects → exception 03.`,
+    setting: s.name,
+  }));
 }
 
 function alarmListEntries(): RegisterEntry[] {

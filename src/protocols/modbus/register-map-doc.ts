@@ -10,6 +10,7 @@ import {
   NOT_AVAILABLE,
   type RegisterEntry,
   registerMap,
+  SETTINGS_BASE,
 } from "./mapping.js";
 
 export const REGISTER_MAP_FORMATS = ["csv", "md", "json"] as const;
@@ -59,7 +60,7 @@ function row(e: RegisterEntry): Record<(typeof COLUMNS)[number], string> {
     input: ref.input,
     name: e.name,
     type: e.type,
-    scale: e.point ? String(e.scale) : "",
+    scale: e.point || e.setting ? String(e.scale) : "",
     unit: e.unit,
     access: e.access,
     not_available: notAvailable(e),
@@ -94,6 +95,7 @@ export function registerMapMarkdown(entries: readonly RegisterEntry[] = register
     "- 32-bit values take two registers, high word first unless `protocols.modbus.wordOrder: low-first`.",
     "- Not available (quality not good, or no value): u16 0xFFFF, s16 0x8000, u32 0xFFFFFFFF, s32 0x80000000; quality registers tell why.",
     `- Alarm list: ${ALARM_LIST_CAPACITY} entries; coils mirror the writable registers; discrete input = record base + alarm bit.`,
+    `- Settings (${SETTINGS_BASE}..): the plant-wide alarm thresholds of the settings catalogue, s32 × scale, readable by anyone, writable (FC16/FC23, both registers at once) when writes are enabled for the source and \`writes.role\` is admin.`,
     "- Reserved registers inside the map read 0.",
     "",
     "| Area | Address | Words | 4xxxxx | 3xxxxx | Name | Type | Scale | Unit | Access | N/A | Description |",
@@ -116,7 +118,14 @@ export function registerMapJson(entries: readonly RegisterEntry[] = registerMap(
         blockRecordBase: BLOCK_BASE,
         blockRecordStride: BLOCK_STRIDE,
         zeroBased: true,
-        functionCodes: { read: [3, 4], readBits: [1, 2], write: [5, 6, 15, 16] },
+        functionCodes: {
+          read: [3, 4],
+          readBits: [1, 2],
+          write: [5, 6, 15, 16],
+          readWrite: [23],
+          diagnostics: [8],
+          deviceIdentification: [43],
+        },
         notAvailable: NOT_AVAILABLE,
       },
       entries: entries.map((e) => ({
@@ -130,6 +139,7 @@ export function registerMapJson(entries: readonly RegisterEntry[] = registerMap(
         access: e.access,
         ...(e.point ? { point: e.point } : {}),
         ...(e.states ? { states: e.states } : {}),
+        ...(e.setting ? { setting: e.setting } : {}),
         description: e.description,
       })),
     },

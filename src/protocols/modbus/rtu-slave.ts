@@ -46,7 +46,10 @@ export async function startModbusRtuSlave(
       const unit = frame[0] as number;
       if (unit === 0) return; // broadcast: never answered, and never executed (writes need an answer to be audited)
       const reply = core.handle(unit, frame.subarray(1, frame.length - 2), origin);
-      if (reply) port.write(withCrc(Buffer.concat([Buffer.from([unit]), reply])));
+      const send = (pdu: Buffer) => port.write(withCrc(Buffer.concat([Buffer.from([unit]), pdu])));
+      // A settings write answers once applied; a master waits for it before its next request.
+      if (reply instanceof Promise) void reply.then(send);
+      else if (reply) send(reply);
     },
     Math.max(5, 3 * interFrameMs(options.baudRate)),
   );

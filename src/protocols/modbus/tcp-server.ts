@@ -1,13 +1,15 @@
 /**
  * Modbus TCP server: MBAP framing over node:net. Requests are answered synchronously in arrival order, so
  * pipelined requests get their replies in order; the replies to one chunk go out in one write (TCP_NODELAY on).
+ * A settings write is the one request whose reply waits (for the configuration to accept it); the connection's
+ * later requests wait behind it, so replies stay in order and a pipelined read sees the change.
  * A peer that breaks the framing is disconnected; nothing a peer sends can throw out of the data handler.
  */
 import { createServer, type Server, type Socket } from "node:net";
 import type { Logger } from "pino";
 import type { HealthReporter } from "../../core/adapter.js";
 import { listenOn } from "../../core/listen.js";
-import { encodeMbap, MbapDecoder } from "./codec.js";
+import { encodeMbap, MbapDecoder, type MbapFrame } from "./codec.js";
 import type { ModbusServerCore } from "./server-core.js";
 
 export interface TcpServerOptions {
@@ -20,6 +22,8 @@ export interface TcpServerOptions {
 
 /** A peer that does not read its replies is cut off once this much output is queued. */
 const MAX_QUEUED_OUTPUT = 1 << 20;
+/** Requests a peer may pipeline behind a settings write that is still being applied. */
+const MAX_WAITING_REQUESTS = 1024;
 
 export interface ModbusTcpServer {
   readonly server: Server;
@@ -42,6 +46,45 @@ export async function startModbusTcpServer(
     const remote = socket.remoteAddress ?? "unknown";
     const origin = { transport: "tcp" as const, remote };
     const decoder = new MbapDecoder();
+    /** Frames waiting behind a reply that is not ready yet; undefined when nothing waits. */
+    let waiting: MbapFrame[] | undefined;
+    const fail = (error: unknown) => {
+      // A bug must not take the gateway down: drop this connection, keep serving the others.
+      health.count("internalErrors");
+      log.error({ err: error, remote }, "E_MODBUS_INTERNAL: request handling failed; connection closed");
+      socket.destroy();
+    };
+    /** Answers `frames` from `from` on, in order; stops at a reply that must wait and resumes when it is ready. */
+    const answer = (frames: readonly MbapFrame[], from: number) => {
+      const replies: Buffer[] = [];
+      for (let i = from; i < frames.length; i++) {
+        const f = frames[i] as MbapFrame;
+        const pdu = core.handle(f.unit, f.pdu, origin);
+        if (pdu instanceof Promise) {
+          send(replies);
+          waiting = [];
+          void pdu.then((ready) => {
+            if (socket.destroyed) return;
+            socket.write(encodeMbap(f.transactionId, f.unit, ready));
+            const later = [...frames.slice(i + 1), ...(waiting ?? [])];
+            waiting = undefined;
+            try {
+              answer(later, 0);
+            } catch (error) {
+              fail(error);
+            }
+          });
+          return;
+        }
+        if (pdu) replies.push(encodeMbap(f.transactionId, f.unit, pdu));
+      }
+      send(replies);
+    };
+    const send = (replies: Buffer[]) => {
+      if (replies.length === 1) socket.write(replies[0] as Buffer);
+      else if (replies.length > 1) socket.write(Buffer.concat(replies));
+      if (socket.writableLength > MAX_QUEUED_OUTPUT) socket.destroy();
+    };
     socket.on("data", (chunk: Buffer) => {
       try {
         const frames = decoder.push(chunk);
@@ -52,19 +95,14 @@ export async function startModbusTcpServer(
           return;
         }
         if (frames.length === 0) return;
-        const replies: Buffer[] = [];
-        for (const f of frames) {
-          const pdu = core.handle(f.unit, f.pdu, origin);
-          if (pdu) replies.push(encodeMbap(f.transactionId, f.unit, pdu));
+        if (waiting) {
+          waiting.push(...frames);
+          if (waiting.length > MAX_WAITING_REQUESTS) socket.destroy();
+          return;
         }
-        if (replies.length === 1) socket.write(replies[0] as Buffer);
-        else if (replies.length > 1) socket.write(Buffer.concat(replies));
-        if (socket.writableLength > MAX_QUEUED_OUTPUT) socket.destroy();
+        answer(frames, 0);
       } catch (error) {
-        // A bug must not take the gateway down: drop this connection, keep serving the others.
-        health.count("internalErrors");
-        log.error({ err: error, remote }, "E_MODBUS_INTERNAL: request handling failed; connection closed");
-        socket.destroy();
+        fail(error);
       }
     });
     socket.on("error", () => socket.destroy());
