@@ -18,6 +18,7 @@ type Handler<K extends Kind> = (
 const ACTION: Record<Kind, Action> = {
   equalize: "equalize",
   "measure-resistance": "measure",
+  "capture-baseline": "measure",
   output: "output.override",
   "alarm-ack": "alarm.acknowledge",
   sim: "simulator.control",

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { authConfigSchema } from "../auth/config-schema.js";
 import { alarmsConfigSchema, refineAlarmsConfig } from "../core/alarms/config-schema.js";
+import { analysisConfigSchema, refineAnalysisConfig } from "../core/analysis/config-schema.js";
 import { coreConfigShape, refineCoreConfig } from "../core/config/core-schema.js";
 import { eventLogConfigSchema } from "../core/event-log/config-schema.js";
 import { historyConfigSchema } from "../core/history/config-schema.js";
@@ -39,6 +40,7 @@ export const gatewayConfigSchema = z
     ...coreConfigShape,
     simulator: simulatorSchema.default(defaults(simulatorSchema)),
     alarms: alarmsConfigSchema.default(defaults(alarmsConfigSchema)),
+    analysis: analysisConfigSchema.default(defaults(analysisConfigSchema)),
     eventLog: eventLogConfigSchema.default(defaults(eventLogConfigSchema)),
     history: historyConfigSchema.default(defaults(historyConfigSchema)),
     protocols: protocolsSchema.default(defaults(protocolsSchema)),
@@ -48,6 +50,7 @@ export const gatewayConfigSchema = z
   .superRefine((config, ctx) => {
     refineCoreConfig(config, ctx);
     refineAlarmsConfig(config, ctx);
+    refineAnalysisConfig(config, ctx);
     if (config.simulator.enabled) return;
     config.buses.forEach((bus, i) => {
       if (bus.transport.type === "simulated")

@@ -168,6 +168,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         storagePath,
         provide: (apis) => Object.assign(services, apis),
         services,
+        services,
         onConfigChange: (listener) =>
           editor.onChange({ name, section: entry.section, apply: (section) => listener(section as never) }),
       };

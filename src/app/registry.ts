@@ -1,5 +1,6 @@
 import type { Adapter } from "../core/adapter.js";
 import { alarmsService } from "../core/alarms/service.js";
+import { analysisService } from "../core/analysis/service.js";
 import { eventLogService } from "../core/event-log/service.js";
 import { historyService } from "../core/history/service.js";
 import type { CoreService } from "../core/service.js";
@@ -45,6 +46,12 @@ export const ADAPTERS: readonly AdapterEntry[] = [
 export const SERVICES: readonly ServiceEntry[] = [
   // The event log first: it stamps each event's sequence number before any other listener sees it.
   { service: eventLogService, section: (c) => c.eventLog },
+  // Analysis before alarms: SOC and charge state are derived before SOC-low (204) and thermal runaway read them.
+  // Plant time follows the in-process simulator's time scale.
+  {
+    service: analysisService,
+    section: (c) => ({ ...c.analysis, plantTimeScale: c.simulator.enabled ? c.simulator.timeScale : 1 }),
+  },
   { service: alarmsService, section: (c) => c.alarms },
   { service: historyService, section: (c) => c.history },
 ];

@@ -129,6 +129,11 @@ export interface CommandRegistry {
 export type CommandRequest =
   | { readonly kind: "equalize"; readonly on: boolean; readonly stringId?: number; readonly block?: number }
   | { readonly kind: "measure-resistance"; readonly stringId?: number }
+  /**
+   * Takes the latest measured resistance of each block (all, one string, or one block) as its final baseline (no
+   * automatic re-capture after the settling period). Implemented by the analysis service; role as `measure`.
+   */
+  | { readonly kind: "capture-baseline"; readonly stringId?: number; readonly block?: number }
   | { readonly kind: "output"; readonly stringId: number; readonly output: "load" | "charge"; readonly closed: boolean }
   | { readonly kind: "alarm-ack"; readonly alarmId: number | "all" }
   | { readonly kind: "sim"; readonly args: readonly string[] }

@@ -27,6 +27,11 @@ export interface ServiceContext<Config> {
   /** Offers a query interface to adapters and the gateway object (`services`). */
   provide(apis: CoreServiceApis): void;
   /**
+   * What the services provided so far (filled as they start; read it when needed, not only at start). Optional so
+   * hand-built contexts stay valid.
+   */
+  readonly services?: CoreServiceApis;
+  /**
    * Takes this service's section again after an admin changed it at runtime (`config-set`). Return false when the
    * change cannot be applied live; without a listener every change waits for a restart.
    */

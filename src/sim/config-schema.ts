@@ -15,7 +15,7 @@ const step = z.discriminatedUnion("action", [
     at: duration,
     action: z.literal("set"),
     target,
-    point: z.enum(["voltage", "temperature", "resistance", "current", "ambient", "humidity"]),
+    point: z.enum(["voltage", "temperature", "resistance", "ageing", "current", "capacity", "ambient", "humidity"]),
     value: relative,
   }),
   z.strictObject({ at: duration, action: z.enum(["offline", "online"]), target }),
@@ -52,6 +52,16 @@ export const simulatorSchema = z
       .meta({ description: "Accept live control (bmsgw sim …) on the control socket." }),
     mode: z.enum(["float", "charge", "rest"]).default("float"),
     initialSoc: z.number().min(0).max(100).default(100),
+    timeScale: z
+      .number()
+      .min(1)
+      .max(100_000)
+      .default(1)
+      .meta({
+        description:
+          "Plant time runs this many times faster than wall time (charge, ageing, mode durations, scenario times). " +
+          "The in-process gateway's analysis follows it; a standalone simulator should keep 1.",
+      }),
     ambientTemperature: z.number().default(23),
     scenario: z.array(step).default([]),
   })

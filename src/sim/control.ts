@@ -15,6 +15,7 @@ const DEVICE_KINDS: Readonly<Record<string, string>> = { probes: "blocks", senso
 const USAGE = [
   "set S/B voltage|temperature|resistance VALUE   (VALUE: 11.05, +0.5, -10%, +60%, auto)",
   "set S current VALUE | set all ambient VALUE | set all humidity VALUE",
+  "set S/B ageing PERCENT_PER_DAY | set S capacity AH   (ground truth: an ageing block, a faded string)",
   "offline S/B | online S/B                      (the device holding that block)",
   "offline S [probes|sensor|relay] | online S [probes|sensor|relay]   (one kind of device of string S)",
   "fault S/B none|crc [P]|slow [MS]|stuck|wrong-type|unbalanceable|swapped",
@@ -159,12 +160,22 @@ export class SimControl {
       case "ambient":
         this.plant.ambient = apply(this.plant.ambient);
         break;
+      case "ageing":
+        // % of resistance growth per plant day, e.g. "set 1/3 ageing 50".
+        for (const b of this.blocks(t)) b.ageingPerDay = apply(b.ageingPerDay * 100) / 100;
+        break;
+      case "capacity":
+        for (const s of t.strings) {
+          s.capacityAh = apply(s.capacityAh);
+          s.chargeAh = Math.min(s.chargeAh, s.capacityAh);
+        }
+        break;
       case "humidity":
         this.plant.humidity = apply(this.plant.humidity);
         break;
       default:
         throw new SimControlError(
-          `cannot set "${point}": use voltage, temperature, resistance, current, ambient or humidity`,
+          `cannot set "${point}": use voltage, temperature, resistance, ageing, current, capacity, ambient or humidity`,
         );
     }
     return `set ${point} ${valueText} on ${t.block !== undefined ? `block ${targetText}` : `${t.strings.length} string(s)`}`;
@@ -238,7 +249,7 @@ export class SimControl {
       s.setCurrent = amps;
       delete s.currentOverride;
       if (durationMs === undefined) delete s.modeUntil;
-      else s.modeUntil = now + durationMs;
+      else s.modeUntil = now + durationMs / this.plant.timeScale;
     }
     return `${mode}${amps ? ` at ${amps} A` : ""} on ${t.strings.length} string(s)`;
   }
@@ -255,6 +266,7 @@ export class SimControl {
       current: round(p.current(s), 3),
       soc: round(p.soc(s) * 100, 2),
       chargeAh: round(s.chargeAh, 4),
+      capacityAh: round(s.capacityAh, 4),
       dischargedAh: round(s.dischargedAh, 4),
       voltage: round(p.stringVoltage(s), 3),
       relays: { load: s.loadRelay, charge: s.chargeRelay, remote: s.remoteOn },

@@ -79,7 +79,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
           log.error({ err: error, step }, "scenario step failed");
         }
       },
-      Math.max(0, started + step.at - Date.now()),
+      Math.max(0, started + step.at / config.timeScale - Date.now()),
     );
     timer.unref();
     timers.push(timer);

@@ -20,6 +20,8 @@ export interface SimBlock {
   temperatureOffset: number;
   /** True internal resistance, mΩ. */
   resistance: number;
+  /** Extra resistance growth per plant day (0.02 = +2 %/day) on top of normal ageing: an ageing block. */
+  ageingPerDay: number;
   /** Resistance as last measured by the probe, mΩ. */
   measuredResistance: number;
   measuringUntil: number;
@@ -44,6 +46,8 @@ export interface SimString {
   currentOverride?: number;
   /** Ground truth: charge held, Ah. */
   chargeAh: number;
+  /** Ground truth: the string's real capacity, Ah (starts at the nominal; lower for a faded battery). */
+  capacityAh: number;
   /** Ground truth: Ah removed since the last discharge started. */
   dischargedAh: number;
   remoteOn: boolean;
@@ -77,6 +81,8 @@ export class SimPlant {
   readonly strings: SimString[];
   ambient: number;
   humidity = 45;
+  /** Plant seconds per wall second (`simulator.timeScale`). */
+  readonly timeScale: number;
   private last: number;
   private noise: () => number;
   private noiseSeed: number;
@@ -84,6 +90,7 @@ export class SimPlant {
   constructor(topology: PlantTopology, config: SimulatorConfig, now = Date.now()) {
     const random = prng(config.seed);
     this.ambient = config.ambientTemperature;
+    this.timeScale = config.timeScale;
     this.noiseSeed = config.seed;
     this.noise = prng(config.seed ^ 0x5eed);
     this.last = now;
@@ -98,6 +105,7 @@ export class SimPlant {
           ocvOffset: (random() - 0.5) * 0.004 * cells,
           temperatureOffset: random() * 1.5,
           resistance: r,
+          ageingPerDay: 0,
           measuredResistance: r,
           measuringUntil: 0,
           equalizing: false,
@@ -110,6 +118,7 @@ export class SimPlant {
         mode: config.mode,
         setCurrent: 0,
         chargeAh: (info.capacityAh * config.initialSoc) / 100,
+        capacityAh: info.capacityAh,
         dischargedAh: 0,
         remoteOn: true,
         loadRelay: true,
@@ -124,7 +133,7 @@ export class SimPlant {
   }
 
   soc(s: SimString): number {
-    return Math.min(1, Math.max(0, s.chargeAh / s.info.capacityAh));
+    return Math.min(1, Math.max(0, s.chargeAh / s.capacityAh));
   }
 
   /** String current, A; positive charges. */
@@ -144,8 +153,10 @@ export class SimPlant {
 
   /** Integrates charge, ageing, equalization and mode timeouts up to `now`. */
   advance(now = Date.now()): void {
-    const dt = (now - this.last) / 1000;
-    if (dt < 0.05) return;
+    const wallDt = (now - this.last) / 1000;
+    if (wallDt < 0.05) return;
+    // Plant seconds: `timeScale` × wall seconds, so a full discharge/recharge cycle runs in seconds of test time.
+    const dt = wallDt * this.timeScale;
     this.last = now;
     for (const s of this.strings) {
       if (s.modeUntil !== undefined && now >= s.modeUntil) {
@@ -154,12 +165,12 @@ export class SimPlant {
       }
       const current = this.current(s);
       const dAh = (current * dt) / 3600;
-      s.chargeAh = Math.min(s.info.capacityAh, Math.max(0, s.chargeAh + dAh));
+      s.chargeAh = Math.min(s.capacityAh, Math.max(0, s.chargeAh + dAh));
       if (current < 0) s.dischargedAh += -dAh;
-      if (s.mode === "charge" && s.chargeAh >= s.info.capacityAh) s.mode = "float";
+      if (s.mode === "charge" && s.chargeAh >= s.capacityAh) s.mode = "float";
       const floating = s.mode === "float";
       for (const b of s.blocks) {
-        b.resistance *= 1 + 1e-9 * dt; // slow ageing: about 3 % a year
+        b.resistance *= 1 + 1e-9 * dt + (b.ageingPerDay * dt) / 86_400; // slow ageing: about 3 % a year
         if (b.equalizing && floating && !b.unbalanceable) b.floatOffset -= EQUALIZE_RATE_V_PER_S * dt;
       }
     }
@@ -182,7 +193,9 @@ export class SimPlant {
     else {
       // Under load: ohmic drop plus a knee as the block empties.
       const knee = soc < 0.1 ? (0.1 - soc) * 3 * cells * 0.1 : 0;
-      v = ocv + (current * b.resistance) / 1000 - knee;
+      // Fully drained under load the voltage collapses (0.2 V per cell): the end of a capacity discharge.
+      const collapse = current < 0 && s.chargeAh <= 0 ? 0.2 * cells : 0;
+      v = ocv + (current * b.resistance) / 1000 - knee - collapse;
     }
     return Math.max(0, v + (this.noise() - 0.5) * 0.002);
   }

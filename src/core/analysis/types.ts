@@ -84,6 +84,8 @@ export interface DischargeSummary {
   readonly minBlockVoltage: number;
   /** The block with the lowest voltage relative to its string's mean, averaged over the discharge. */
   readonly weakestBlock: number;
+  /** Its mean voltage deviation from the string mean over the discharge, V (negative). */
+  readonly weakestBlockDeviation: number;
   /** True when the discharge reached the end-of-discharge voltage (a full capacity test). */
   readonly reachedEndVoltage: boolean;
   /** Capacity this discharge implies, Ah (NaN when it does not qualify). */
