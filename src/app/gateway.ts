@@ -168,7 +168,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         storagePath,
         provide: (apis) => Object.assign(services, apis),
         services,
-        services,
         onConfigChange: (listener) =>
           editor.onChange({ name, section: entry.section, apply: (section) => listener(section as never) }),
       };
