@@ -2,6 +2,8 @@ import { z } from "zod";
 import { authConfigSchema } from "../auth/config-schema.js";
 import { alarmsConfigSchema, refineAlarmsConfig } from "../core/alarms/config-schema.js";
 import { analysisConfigSchema, refineAnalysisConfig } from "../core/analysis/config-schema.js";
+import { equalizationConfigSchema, refineEqualizationConfig } from "../core/analysis/equalization-config.js";
+import { protectionConfigSchema, refineProtectionConfig } from "../core/analysis/protection-config.js";
 import { coreConfigShape, refineCoreConfig } from "../core/config/core-schema.js";
 import { eventLogConfigSchema } from "../core/event-log/config-schema.js";
 import { historyConfigSchema } from "../core/history/config-schema.js";
@@ -41,6 +43,8 @@ export const gatewayConfigSchema = z
     simulator: simulatorSchema.default(defaults(simulatorSchema)),
     alarms: alarmsConfigSchema.default(defaults(alarmsConfigSchema)),
     analysis: analysisConfigSchema.default(defaults(analysisConfigSchema)),
+    equalization: equalizationConfigSchema.default(defaults(equalizationConfigSchema)),
+    protection: protectionConfigSchema.default(defaults(protectionConfigSchema)),
     eventLog: eventLogConfigSchema.default(defaults(eventLogConfigSchema)),
     history: historyConfigSchema.default(defaults(historyConfigSchema)),
     protocols: protocolsSchema.default(defaults(protocolsSchema)),
@@ -51,6 +55,8 @@ export const gatewayConfigSchema = z
     refineCoreConfig(config, ctx);
     refineAlarmsConfig(config, ctx);
     refineAnalysisConfig(config, ctx);
+    refineEqualizationConfig(config, ctx);
+    refineProtectionConfig(config, ctx);
     if (config.simulator.enabled) return;
     config.buses.forEach((bus, i) => {
       if (bus.transport.type === "simulated")

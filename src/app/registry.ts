@@ -1,6 +1,8 @@
 import type { Adapter } from "../core/adapter.js";
 import { alarmsService } from "../core/alarms/service.js";
 import { analysisService } from "../core/analysis/service.js";
+import { equalizationService } from "../core/analysis/equalization-service.js";
+import { protectionService } from "../core/analysis/protection-service.js";
 import { eventLogService } from "../core/event-log/service.js";
 import { historyService } from "../core/history/service.js";
 import type { CoreService } from "../core/service.js";
@@ -52,6 +54,9 @@ export const SERVICES: readonly ServiceEntry[] = [
     service: analysisService,
     section: (c) => ({ ...c.analysis, plantTimeScale: c.simulator.enabled ? c.simulator.timeScale : 1 }),
   },
+  // Equalization before alarms: its deriver marks failed blocks (2) before alarm 112 is evaluated in the same commit.
+  { service: equalizationService, section: (c) => c.equalization },
   { service: alarmsService, section: (c) => c.alarms },
+  { service: protectionService, section: (c) => c.protection },
   { service: historyService, section: (c) => c.history },
 ];

@@ -4,6 +4,8 @@
  */
 import type { Logger } from "pino";
 import type { BatteryAnalysis, ResistanceBaselines } from "./analysis/types.js";
+import type { EqualizationView } from "./analysis/equalization.js";
+import type { ProtectionView } from "./analysis/protection.js";
 import type { Disposer, GatewayEvents, Listener } from "./event-bus.js";
 import type { EventLog } from "./event-log/types.js";
 import type { EventRecord } from "./events.js";
@@ -164,6 +166,10 @@ export interface CoreServiceApis {
   readonly analysis?: BatteryAnalysis;
   /** Per-block resistance baselines (mΩ) kept by the alarms service in storage.path/resistance-baselines.json. */
   readonly resistanceBaselines?: ResistanceBaselines;
+  /** Equalization per block (off / active / failed, time active) and per string (float or not, band). */
+  readonly equalization?: EqualizationView;
+  /** Protection outputs per string: wanted and read-back state, reasons, fail-safe. */
+  readonly protection?: ProtectionView;
 }
 
 export interface AdapterContext<Config> {

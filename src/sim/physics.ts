@@ -69,7 +69,7 @@ export function prng(seed: number): () => number {
 }
 
 /** Bypass equalization pulls a block's float offset down at this rate (V/s); fast so scenarios finish in seconds. */
-const EQUALIZE_RATE_V_PER_S = 0.01;
+const EQUALIZE_RATE_V_PER_S = 0.02;
 /** Float current per 100 Ah of capacity, A. */
 const FLOAT_CURRENT_PER_100AH = 0.15;
 

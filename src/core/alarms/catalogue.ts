@@ -245,6 +245,39 @@ const definitions = [
     bit: 9,
     description: "The string sensor or relay module stopped answering.",
   },
+  // protection outputs (src/core/analysis/protection.ts): every transition, with its reason in the text and detail
+  {
+    eventId: 221,
+    name: "protection-output-opened",
+    severity: "warning",
+    kind: "event",
+    scope: "string",
+    description: "The gateway opened a protection output (load or charge disconnect); the text says why.",
+  },
+  {
+    eventId: 222,
+    name: "protection-output-closed",
+    severity: "info",
+    kind: "event",
+    scope: "string",
+    description: "The gateway closed a protection output again (condition cleared past its hysteresis).",
+  },
+  {
+    eventId: 223,
+    name: "protection-fail-safe",
+    severity: "warning",
+    kind: "event",
+    scope: "string",
+    description: "Protection went to its fail-safe state: block data stale or the relay module not answering.",
+  },
+  {
+    eventId: 224,
+    name: "protection-fail-safe-ended",
+    severity: "info",
+    kind: "event",
+    scope: "string",
+    description: "Protection left its fail-safe state: data and relay module good again.",
+  },
   // system
   {
     eventId: 301,
