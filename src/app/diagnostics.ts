@@ -1,6 +1,8 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
 import type { SweepReport } from "../core/poller/poller.js";
 
+const RESOLUTION_MS = 10;
+
 /** Per-bus sweep totals since start: sweep count, summed and last duration. */
 export interface BusSweepTotals {
   readonly bus: string;
@@ -45,12 +47,14 @@ export class Diagnostics {
 
   read(reset: boolean): ProcessDiagnostics {
     const h = this.histogram;
+    // The histogram records the whole interval between timer ticks; the delay is what exceeds the resolution.
+    const delay = (ns: number) => Math.max(0, ns / 1e6 - RESOLUTION_MS);
     const eventLoop =
       h && h.count > 0
-        ? { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6, samples: h.count }
+        ? { p50: delay(h.percentile(50)), p99: delay(h.percentile(99)), max: delay(h.max), samples: h.count }
         : undefined;
     if (!h) {
-      this.histogram = monitorEventLoopDelay({ resolution: 10 });
+      this.histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
       this.histogram.enable();
     } else if (reset) h.reset();
     return {
