@@ -10,9 +10,11 @@ import { fileURLToPath } from "node:url";
 import type { Adapter, AdapterContext } from "../../core/adapter.js";
 import { eventById } from "../../core/alarms/catalogue.js";
 import type { EventRecord } from "../../core/events.js";
+import { settingByIndex } from "../../core/settings.js";
 import { SnmpAgent } from "./agent.js";
 import type { SnmpConfig } from "./config-schema.js";
 import { ENTERPRISE_NUMBER } from "./mapping.js";
+import { ascii } from "./mib-text.js";
 import { MibView, newCounters, type ThresholdAccess } from "./mib-view.js";
 import { Notifier } from "./notifier.js";
 import { localizeUser, SaltCounter } from "./usm.js";
@@ -58,8 +60,35 @@ export function loadEngineState(storagePath: string, configured?: string): { eng
 }
 
 export interface SnmpAdapterOptions {
-  /** Runtime access to alarm thresholds (writable over SNMPv3 by admin users). */
+  /** Runtime access to alarm thresholds; by default the gateway's settings catalogue (`services.settings`). */
   readonly thresholds?: ThresholdAccess;
+}
+
+/**
+ * bmsThresholdTable backed by the settings catalogue: rows are the settings with their values in force, and a SET
+ * runs `config-set` as the SNMPv3 user (role admin; the agent only lets admin users at authPriv get this far), which
+ * validates, writes the configuration file, applies the alarms and audits.
+ */
+export function settingsThresholds(ctx: Pick<AdapterContext<SnmpConfig>, "services" | "commands">): ThresholdAccess {
+  return {
+    list: () =>
+      (ctx.services.settings?.list() ?? []).map((s) => ({
+        index: s.index,
+        name: s.name,
+        value: s.value,
+        unit: ascii(s.unit),
+        scale: s.scale,
+      })),
+    async write(index, value, user) {
+      const setting = settingByIndex(index);
+      if (!setting) return { ok: false, reason: `no setting ${index}` };
+      const result = await ctx.commands.run(
+        { user: `snmp:${user}`, roles: ["admin"], source: "snmp" },
+        { kind: "config-set", path: setting.path.join("."), value },
+      );
+      return result.ok ? { ok: true } : { ok: false, reason: `${result.code}: ${result.error}` };
+    },
+  };
 }
 
 export function createSnmpAdapter(options: SnmpAdapterOptions = {}): Adapter<SnmpConfig> {
@@ -74,6 +103,7 @@ export function createSnmpAdapter(options: SnmpAdapterOptions = {}): Adapter<Snm
       const counters = newCounters();
       const eventCounts = new Map<number, { raised: number; cleared: number }>();
       const snapshot = ctx.model.current();
+      const thresholds = options.thresholds ?? settingsThresholds(ctx);
       const view = new MibView({
         topology: snapshot.topology,
         softwareVersion: packageVersion(),
@@ -83,7 +113,7 @@ export function createSnmpAdapter(options: SnmpAdapterOptions = {}): Adapter<Snm
         upTime,
         counters,
         eventCounts,
-        ...(options.thresholds ? { thresholds: options.thresholds } : {}),
+        thresholds,
       });
       const users = config.users.map((u) => localizeUser(u, engineId));
       const agent = new SnmpAgent({
@@ -96,7 +126,7 @@ export function createSnmpAdapter(options: SnmpAdapterOptions = {}): Adapter<Snm
         users,
         counters,
         salt: new SaltCounter(),
-        ...(options.thresholds ? { thresholds: options.thresholds } : {}),
+        thresholds,
         audit: (user, remote, detail) =>
           ctx.commands.audit({
             name: "remote-write",

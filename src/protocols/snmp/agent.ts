@@ -335,8 +335,7 @@ export class SnmpAgent {
       if (vb.value.tag !== TAG.integer) return this.errorResponse(pdu, ERR.wrongType, i + 1);
       const raw = readInteger(pdu.buffer, vb.value);
       if (raw < -2147483648 || raw > 2147483647) return this.errorResponse(pdu, ERR.wrongValue, i + 1);
-      const scale = entry.writable.syntax.kind === "integer" ? entry.writable.syntax.scale : 1;
-      writes.push({ index: entry.writable.thresholdIndex, value: raw / scale });
+      writes.push({ index: entry.writable.thresholdIndex, value: raw / entry.writable.scale });
     }
     for (let i = 0; i < writes.length; i++) {
       const w = writes[i] as { index: number; value: number };

@@ -250,19 +250,31 @@ export const THRESHOLD_TABLE: TableDef = {
   entryType: "BmsThresholdEntry",
   oid: [...OBJECTS_ROOT, 7],
   description:
-    "Alarm thresholds the alarms engine exposes for runtime changes, one row per setting. Writable by SNMPv3 admin users (authPriv) only.",
+    "Plant-wide alarm settings of the gateway's settings catalogue, one row per setting, with the value in force. Writable by SNMPv3 admin users (authPriv) only; a change is validated with the configuration schema, written to the configuration file, applied to the alarms at once and audited.",
   index: ["bmsThresholdIndex"],
   columns: [
-    indexColumn("bmsThresholdIndex", 1, "Stable number of the setting."),
-    ro("bmsThresholdName", 2, { kind: "text" }, "Setting name as in the configuration file, e.g. blockVoltageHigh."),
+    indexColumn("bmsThresholdIndex", 1, "Stable number of the setting in the settings catalogue."),
+    ro(
+      "bmsThresholdName",
+      2,
+      { kind: "text" },
+      "Setting name from the settings catalogue, e.g. blockVoltageHighAlarm.",
+    ),
     {
       name: "bmsThresholdValue",
       sub: 3,
-      syntax: { kind: "integer", scale: 1000 },
+      syntax: { kind: "integer", scale: 1 },
       access: "read-write",
-      description: "Value of the setting in thousandths of its unit.",
+      description:
+        "Value of the setting times bmsThresholdScale, as an integer: 14600 with scale 1000 is 14.6 (bmsThresholdUnit). A SET carries the same integer; a value the configuration rejects gets wrongValue.",
     },
-    ro("bmsThresholdUnit", 4, { kind: "text" }, "Unit of the setting."),
+    ro("bmsThresholdUnit", 4, { kind: "text" }, "Engineering unit of the setting (before scaling), e.g. V."),
+    ro(
+      "bmsThresholdScale",
+      5,
+      { kind: "unsigned" },
+      "Integer scale of bmsThresholdValue: the value in bmsThresholdUnit is bmsThresholdValue / bmsThresholdScale.",
+    ),
   ],
 };
 

@@ -31,7 +31,8 @@ export function enumLabel(state: string): string {
   return state.replace(/[-_ ]+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-function ascii(text: string): string {
+/** DisplayString is NVT ASCII (RFC 2579): units and texts are transliterated (° → deg, Ω → Ohm, µ → u). */
+export function ascii(text: string): string {
   return text
     .replace(/°/g, "deg")
     .replace(/Ω/g, "Ohm")

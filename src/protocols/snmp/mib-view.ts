@@ -42,15 +42,17 @@ export interface Entry {
   /** True when the value only changes with the snapshot (so its encoding can be cached). */
   readonly cacheable: boolean;
   /** Present on writable instances: the syntax a SET must carry. */
-  readonly writable?: { readonly syntax: Syntax; readonly thresholdIndex: number };
+  readonly writable?: { readonly syntax: Syntax; readonly thresholdIndex: number; readonly scale: number };
 }
 
 /** A runtime-writable alarm setting, exposed by whoever owns the alarm thresholds. */
 export interface ThresholdSetting {
   readonly index: number;
   readonly name: string;
+  /** Engineering value in `unit`; the wire carries value × scale as an integer. */
   readonly value: number;
   readonly unit: string;
+  readonly scale: number;
 }
 
 export interface ThresholdAccess {
@@ -489,12 +491,17 @@ export class MibView {
           extra.push({ oid, read: () => encodeOctetString(t.name), cacheable: true });
         if (col.name === "bmsThresholdUnit")
           extra.push({ oid, read: () => encodeOctetString(t.unit), cacheable: true });
+        if (col.name === "bmsThresholdScale")
+          extra.push({ oid, read: () => encodeSyntaxValue(col.syntax, t.scale), cacheable: true });
         if (col.name === "bmsThresholdValue")
           extra.push({
             oid,
-            read: () => encodeSyntaxValue(valueSyntax, current(t.index)?.value),
+            read: () => {
+              const value = current(t.index)?.value;
+              return encodeSyntaxValue(valueSyntax, value === undefined ? undefined : value * t.scale);
+            },
             cacheable: false,
-            writable: { syntax: valueSyntax, thresholdIndex: t.index },
+            writable: { syntax: valueSyntax, thresholdIndex: t.index, scale: t.scale },
           });
       }
     }
