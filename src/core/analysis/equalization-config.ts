@@ -95,8 +95,14 @@ export function refineEqualizationConfig(
   ctx: z.RefinementCtx,
 ): void {
   const eq = config.equalization;
-  const issue = (path: (string | number)[], message: string) =>
+  // A global setting wrong for every string is reported once, at its path.
+  const seen = new Set<string>();
+  const issue = (path: (string | number)[], message: string) => {
+    const key = path.join(".");
+    if (seen.has(key)) return;
+    seen.add(key);
     ctx.addIssue({ code: "custom", path: ["equalization", ...path], message });
+  };
   const ids = new Set(config.strings.map((s) => s.id));
   for (const key of Object.keys(eq.strings))
     if (!ids.has(Number(key))) issue(["strings", key], `no string ${key} is configured`);

@@ -34,6 +34,13 @@ export const protectionService: CoreService<ProtectionConfig> = {
         ctx.health.count("transitions");
         ctx.log.info({ string: record.stringId, event: record.name }, record.text);
       }
+      const failSafe = controller.strings().filter((s) => s.failSafe);
+      ctx.health.set(
+        failSafe.length > 0 ? "degraded" : "ok",
+        failSafe.length > 0
+          ? `fail-safe: ${failSafe.map((s) => `string ${s.stringId} (${s.failSafeCause})`).join(", ")}`
+          : `${controller.size} string(s) protected`,
+      );
       for (const write of writes) {
         if (ctx.signal.aborted) return;
         const result = await ctx.commands.run(PROTECTION_PRINCIPAL, {
@@ -51,13 +58,6 @@ export const protectionService: CoreService<ProtectionConfig> = {
           );
         }
       }
-      const failSafe = controller.strings().filter((s) => s.failSafe);
-      ctx.health.set(
-        failSafe.length > 0 ? "degraded" : "ok",
-        failSafe.length > 0
-          ? `fail-safe: ${failSafe.map((s) => `string ${s.stringId} (${s.failSafeCause})`).join(", ")}`
-          : `${controller.size} string(s) protected`,
-      );
     };
     ctx.defer(
       ctx.bus.on("snapshot", () => {
