@@ -8,6 +8,7 @@ import { historyService } from "../core/history/service.js";
 import type { CoreService } from "../core/service.js";
 import { bacnetAdapter } from "../protocols/bacnet/adapter.js";
 import { emailAdapter } from "../protocols/email/adapter.js";
+import { httpAdapter } from "../protocols/http/adapter.js";
 import { modbusAdapter } from "../protocols/modbus/adapter.js";
 import { snmpAdapter } from "../protocols/snmp/adapter.js";
 import { sshAdapter } from "../protocols/ssh/adapter.js";
@@ -42,6 +43,7 @@ export const ADAPTERS: readonly AdapterEntry[] = [
   { adapter: emailAdapter, section: (c) => c.notifications.email },
   { adapter: sshAdapter, section: (c) => c.protocols.ssh },
   { adapter: telnetAdapter, section: (c) => c.protocols.telnet },
+  { adapter: httpAdapter, section: (c) => c.protocols.http },
 ];
 
 /** Core services, started before the poller so their derivers see the first sweep. */
