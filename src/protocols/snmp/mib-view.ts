@@ -7,6 +7,7 @@ import type { ActiveAlarm } from "../../core/events.js";
 import { type PlantSnapshot, Q_GOOD } from "../../core/model.js";
 import { type PointId, pointById } from "../../core/points.js";
 import type { PlantTopology } from "../../core/topology.js";
+import { BATTERY_COLUMNS, BATTERY_TABLE_OID, batteryInstances } from "./battery-mib.js";
 import {
   compareOid,
   encodeInteger,
@@ -315,6 +316,10 @@ export class MibView {
       before,
     );
     this.scalar(SNMP_GROUP, 32, constant(encodeUnsigned(0, TAG.counter32)), true, before);
+    // BATTERY-MIB (RFC 7577, mib-2 233) sorts between the snmp group and enterprises.
+    for (const c of BATTERY_COLUMNS) this.objects.add([...BATTERY_TABLE_OID, 1, c.sub].join("."));
+    for (const { oid, column, string } of batteryInstances(topology))
+      before.push({ oid, read: (snapshot) => column.read(snapshot, string), cacheable: true });
     this.buildOurs(before);
     // snmpEngine group, MPD and USM stats (RFC 3411, 3412, 3414) sort after enterprises.
     const after = this.after;
