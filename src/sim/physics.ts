@@ -153,10 +153,11 @@ export class SimPlant {
 
   /** Integrates charge, ageing, equalization and mode timeouts up to `now`. */
   advance(now = Date.now()): void {
-    const wallDt = (now - this.last) / 1000;
-    if (wallDt < 0.05) return;
     // Plant seconds: `timeScale` × wall seconds, so a full discharge/recharge cycle runs in seconds of test time.
-    const dt = wallDt * this.timeScale;
+    // Steps under 50 plant-ms are skipped (reads come in bursts); the step is in plant time so that an accelerated
+    // plant does not integrate a skipped stretch with the next mode's current.
+    const dt = ((now - this.last) / 1000) * this.timeScale;
+    if (dt < 0.05) return;
     this.last = now;
     for (const s of this.strings) {
       if (s.modeUntil !== undefined && now >= s.modeUntil) {

@@ -6,6 +6,8 @@ export function analysisPlantYaml(options: {
   blocks?: number;
   timeScale: number;
   pollInterval?: string;
+  /** Without the string sensor there is no current: voltage-based SOC and discharge detection. */
+  currentSensor?: boolean;
   extra?: string;
 }): string {
   return `site: { name: Analysis test, location: Lab, contact: test@example.com }
@@ -19,7 +21,7 @@ strings:
     blocks: ${options.blocks ?? 6}
     capacityAh: 100
     probes: { profile: cell-probe, address: 1 }
-    stringSensor: { address: 201 }
+    ${options.currentSensor === false ? "" : "stringSensor: { address: 201 }"}
 simulator: { enabled: true, seed: 11, timeScale: ${options.timeScale} }
 ${options.extra ?? ""}
 `;

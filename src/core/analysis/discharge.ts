@@ -47,8 +47,10 @@ interface Active {
   /** Plant time the condition went away (end pending), NaN while discharging. */
   endSincePlant: number;
   endSinceWall: number;
-  /** Ah at the first sample at or below the end voltage; NaN before. */
+  /** Ah when the end voltage was reached; NaN before. */
   ahAtEnd: number;
+  /** Ah at the previous sample. */
+  ahBefore: number;
   averageCurrent: number;
   deviationSums: Float64Array;
   deviationCounts: Uint32Array;
@@ -140,6 +142,7 @@ export class DischargeTracker {
       endSincePlant: Number.NaN,
       endSinceWall: Number.NaN,
       ahAtEnd: Number.NaN,
+      ahBefore: 0,
       averageCurrent: hasCurrent ? -s.current : Number.NaN,
       deviationSums: new Float64Array(n),
       deviationCounts: new Uint32Array(n),
@@ -151,6 +154,7 @@ export class DischargeTracker {
   private accumulate(a: Active, s: DischargeSample): void {
     const dtMs = Math.max(0, s.plant - a.lastPlant);
     const r = a.record;
+    a.ahBefore = r.ampereHours;
     if (Number.isFinite(a.lastCurrent) && a.lastCurrent < 0) {
       r.ampereHours += (-a.lastCurrent * dtMs) / 3_600_000;
       if (Number.isFinite(a.lastPower)) r.wattHours += (-a.lastPower * dtMs) / 3_600_000;
@@ -182,7 +186,8 @@ export class DischargeTracker {
       }
     if (!r.reachedEndVoltage && s.meanBlockVoltage <= this.settings.endBlockVoltage) {
       r.reachedEndVoltage = true;
-      a.ahAtEnd = r.ampereHours;
+      // The crossing happened somewhere since the previous sample: take the middle of that interval.
+      a.ahAtEnd = (a.ahBefore + r.ampereHours) / 2;
     }
     if (s.plant >= a.nextCurvePoint) this.point(a, s);
   }

@@ -37,6 +37,7 @@ export class SocEstimator {
   soc = Number.NaN;
   method: "coulomb" | "voltage" = "voltage";
   private last = Number.NaN;
+  private lastCurrent = Number.NaN;
   private stateSince = Number.NaN;
   private state: ChargeState = "unknown";
 
@@ -71,8 +72,12 @@ export class SocEstimator {
       else if (Number.isFinite(ocvSoc)) this.soc = ocvSoc;
       else return this.soc;
     }
+    // The previous sample's current held over the interval (left sum, as the discharge records count), so the
+    // first sample of a discharge does not take off a whole poll interval it may not have lasted.
+    const held = Number.isFinite(this.lastCurrent) ? this.lastCurrent : current;
+    this.lastCurrent = current;
     if (this.method === "coulomb") {
-      const amps = current > 0 ? current * this.settings.chargeEfficiency : current;
+      const amps = held > 0 ? held * this.settings.chargeEfficiency : held;
       this.soc = clamp(this.soc + (((amps * dtMs) / 3_600_000) * 100) / capacityAh);
       if (state === "rest" && inState >= this.settings.restAfter && Number.isFinite(ocvSoc)) {
         const k = 1 - Math.exp(-dtMs / Math.max(1, this.settings.restAfter));
