@@ -124,14 +124,16 @@ export class EqualizationController implements EqualizationView {
         st.deviation = good ? (voltage.values[row] as number) - mean : Number.NaN;
         const act = (on: boolean, next: EqualizationState, reason: string) =>
           actions.push({ row, stringId: s.id, block: b, on, next, reason });
+        const probeOn = bypass.quality[row] === 0 && bypass.values[row] === 1;
         if (mode !== "float") {
           // Never equalize outside float; in discharge also switch off bypasses someone else started.
-          const probeOn = bypass.quality[row] === 0 && bypass.values[row] === 1;
           if (st.state === "active" || (mode === "discharge" && probeOn))
             act(false, st.state === "failed" ? "failed" : "off", `string ${s.id} left float (${mode})`);
           continue;
         }
         if (!good) continue;
+        // A bypass found on (left by an earlier run, or started by hand) is adopted: the same rules end it.
+        if (st.state === "off" && probeOn) this.transition(row, "active", now);
         const deviation = st.deviation;
         switch (st.state) {
           case "off":
