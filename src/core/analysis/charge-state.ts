@@ -6,24 +6,29 @@ export interface ChargeStateInput {
   readonly current: number;
   /** Mean cell voltage of the string, V (NaN when no block reads). */
   readonly cellVoltage: number;
-  /** |current| above this (A) counts as charging or discharging. */
+  /** |current| above this (A) counts as charging (below float voltage) or discharging. */
   readonly currentThreshold: number;
+  /** Charging current (A) that means "charge" even at float voltage. */
+  readonly chargeCurrent: number;
   readonly data: ChemistryData;
 }
 
 /**
- * Charge state of a string. With a current sensor: the current's sign beyond the threshold says charge/discharge;
- * otherwise float when the cells sit at float voltage, rest when they do not. Without a current sensor only the
+ * Charge state of a string. With a current sensor: discharge below −threshold; charge above the charge current, at
+ * boost voltage, or above the threshold below float voltage (bulk); float at float voltage; rest otherwise. Without a current sensor only the
  * voltage can speak: at boost voltage "charge", at float voltage "float", below it "discharge" (a standby string off
  * its charger is carrying the load; rest cannot be told apart without current).
  */
 export function classifyChargeState(input: ChargeStateInput): ChargeState {
-  const { current, cellVoltage, currentThreshold, data } = input;
+  const { current, cellVoltage, currentThreshold, chargeCurrent, data } = input;
   if (Number.isFinite(current)) {
     if (current < -currentThreshold) return "discharge";
-    if (current > currentThreshold) return "charge";
-    if (!Number.isFinite(cellVoltage)) return "unknown";
-    return cellVoltage >= data.floatCellVoltage ? "float" : "rest";
+    if (current > chargeCurrent) return "charge";
+    if (!Number.isFinite(cellVoltage)) return current > currentThreshold ? "charge" : "unknown";
+    if (cellVoltage >= data.chargeCellVoltage) return "charge";
+    // At float voltage a raised current is still float (a recharge tapering off, or thermal runaway, alarm 113).
+    if (cellVoltage >= data.floatCellVoltage) return "float";
+    return current > currentThreshold ? "charge" : "rest";
   }
   if (!Number.isFinite(cellVoltage)) return "unknown";
   if (cellVoltage >= data.chargeCellVoltage) return "charge";

@@ -38,6 +38,12 @@ const chargeState = z
       .max(1)
       .default(0.01)
       .meta({ description: "C-rate (× capacity Ah = A) above which the string charges or discharges; C/100 default." }),
+    chargeCurrent: z
+      .number()
+      .positive()
+      .max(5)
+      .default(0.05)
+      .meta({ description: "C-rate of charging current that means charge even at float voltage; C/20 default." }),
   })
   .meta({ description: "How float, charge (boost), discharge and rest are told apart." });
 

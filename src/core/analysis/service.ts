@@ -319,8 +319,21 @@ class Analysis {
       const mean = good("string.blockVoltageMean") ? model.read("string.blockVoltageMean", row) : Number.NaN;
       const cellVoltage = mean / s.cells;
       const amps = threshold * s.info.capacityAh;
-      s.state = classifyChargeState({ current, cellVoltage, currentThreshold: amps, data: s.data });
-      const soc = s.soc.update({ now: plant, current, state: s.state, cellVoltage, capacityAh: this.capacity(s) });
+      s.state = classifyChargeState({
+        current,
+        cellVoltage,
+        currentThreshold: amps,
+        chargeCurrent: this.config.chargeState.chargeCurrent * s.info.capacityAh,
+        data: s.data,
+      });
+      const soc = s.soc.update({
+        now: plant,
+        current,
+        state: s.state,
+        cellVoltage,
+        capacityAh: this.capacity(s),
+        taperedCurrent: amps,
+      });
       writeIfChanged(model, "string.chargeState", row, CHARGE_STATES.indexOf(s.state), Q_GOOD, wall);
       writeIfChanged(model, "string.soc", row, round1(soc), Number.isFinite(soc) ? Q_GOOD : Q_STALE, wall);
       // Block SOC: the string's, shifted by each block's own OCV once the string has rested (or voltage-only).

@@ -18,6 +18,8 @@ export interface SocInput {
   readonly cellVoltage: number;
   /** Capacity to count against, Ah (measured if known, else nominal). */
   readonly capacityAh: number;
+  /** Float only means full once the current has tapered to this (A) or below. */
+  readonly taperedCurrent: number;
 }
 
 /** SOC (0–100 %) for a rested cell voltage. */
@@ -29,7 +31,7 @@ function clamp(x: number): number {
 
 /**
  * State of charge of one string. With a current sensor: coulomb counting (charge scaled by the coulombic
- * efficiency), reset to 100 % after `fullChargeAfter` in float, and pulled toward the OCV table once the string has
+ * efficiency), reset to 100 % after `fullChargeAfter` in float with the current tapered to the threshold, and pulled toward the OCV table once the string has
  * rested `restAfter` (time constant `restAfter`). Without one: the OCV table on the cell voltage while discharging or
  * resting (it can only fall while discharging), 100 % after `fullChargeAfter` in float.
  */
@@ -38,6 +40,7 @@ export class SocEstimator {
   method: "coulomb" | "voltage" = "voltage";
   private last = Number.NaN;
   private lastCurrent = Number.NaN;
+  private taperedSince = Number.NaN;
   private stateSince = Number.NaN;
   private state: ChargeState = "unknown";
 
@@ -61,6 +64,8 @@ export class SocEstimator {
       this.state = state;
       this.stateSince = now;
     }
+    if (state !== "float" || !(current <= input.taperedCurrent) || Number.isNaN(this.taperedSince))
+      this.taperedSince = now;
     const dtMs = Number.isFinite(this.last) ? Math.max(0, now - this.last) : 0;
     this.last = now;
     const inState = now - this.stateSince;
@@ -86,7 +91,8 @@ export class SocEstimator {
     } else if ((state === "discharge" || state === "rest") && Number.isFinite(ocvSoc)) {
       this.soc = state === "discharge" || inState < this.settings.restAfter ? Math.min(this.soc, ocvSoc) : ocvSoc;
     }
-    if (state === "float" && inState >= this.settings.fullChargeAfter) this.soc = 100;
+    const tapered = Number.isFinite(current) ? now - this.taperedSince : inState;
+    if (state === "float" && tapered >= this.settings.fullChargeAfter) this.soc = 100;
     return this.soc;
   }
 }
