@@ -201,7 +201,10 @@ export class PlantRun {
         "web: the gateway runs no http adapter (not registered in src/app/registry.ts yet); the 5 live-stream clients and the web destination were skipped",
       );
     await this.startClients(o, strings, ports, hasWeb);
-    o.log(`clients ready: ${this.clients.map((c) => c.name).join(", ")}`);
+    const setUp = await this.diagnostics(false);
+    o.log(
+      `clients ready: ${this.clients.map((c) => `${c.name} (${c.stats?.requests ?? 0} requests, ${c.stats?.errors ?? 0} errors)`).join(", ")}; event-loop delay since ready p99 ${setUp.eventLoop?.p99.toFixed(1)} ms, max ${setUp.eventLoop?.max.toFixed(0)} ms`,
+    );
 
     await this.pace(o.warmupMs);
     if (o.heapSnapshotDir) this.gateway?.kill("SIGUSR2");
@@ -511,8 +514,18 @@ export class PlantRun {
       this.clients.push(client);
       child.on("message", (raw) => this.onClientMessage(client, raw));
     }
-    const deadline = now() + 120_000;
+    const deadline = now() + 600_000;
+    let nextLog = now() + 10_000;
     while (!this.clients.every((c) => c.ready)) {
+      if (now() > nextLog) {
+        nextLog += 10_000;
+        o.log(
+          `waiting for ${this.clients
+            .filter((c) => !c.ready)
+            .map((c) => `${c.name} (${c.stats?.requests ?? 0} requests, ${c.stats?.errors ?? 0} errors)`)
+            .join(", ")}`,
+        );
+      }
       const failed = this.clients.find((c) => c.fatal || c.child.exitCode !== null);
       if (failed) throw new Error(`client ${failed.name} failed: ${failed.fatal ?? `exit ${failed.child.exitCode}`}`);
       if (now() > deadline)
