@@ -1,8 +1,8 @@
 import type { Adapter } from "../core/adapter.js";
 import { alarmsService } from "../core/alarms/service.js";
-import { analysisService } from "../core/analysis/service.js";
 import { equalizationService } from "../core/analysis/equalization-service.js";
 import { protectionService } from "../core/analysis/protection-service.js";
+import { analysisService } from "../core/analysis/service.js";
 import { eventLogService } from "../core/event-log/service.js";
 import { historyService } from "../core/history/service.js";
 import type { CoreService } from "../core/service.js";

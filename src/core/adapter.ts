@@ -3,9 +3,9 @@
  * everything it needs through its context — no globals. Construction does nothing; `start` does the work.
  */
 import type { Logger } from "pino";
-import type { BatteryAnalysis, ResistanceBaselines } from "./analysis/types.js";
 import type { EqualizationView } from "./analysis/equalization.js";
 import type { ProtectionView } from "./analysis/protection.js";
+import type { BatteryAnalysis, ResistanceBaselines } from "./analysis/types.js";
 import type { Disposer, GatewayEvents, Listener } from "./event-bus.js";
 import type { EventLog } from "./event-log/types.js";
 import type { EventRecord } from "./events.js";
