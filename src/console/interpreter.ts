@@ -9,16 +9,23 @@ import type { EventRecord, Severity } from "../core/events.js";
 import type { PlantSnapshot } from "../core/model.js";
 import { type BlockPointId, type PointId, pointsOfScope, type StringPointId } from "../core/points.js";
 import { blockRow, parseBlockRef, stringById } from "../core/topology.js";
-import { cell, heading, isoTime, jsonValue, palette, table } from "./format.js";
+import { adminCommands } from "./commands-admin.js";
+import { dataCommands } from "./commands-data.js";
+import { cell, heading, isoTime, jsonValue, type Palette, palette, table } from "./format.js";
 
-/** Exit codes for exec (`ssh gateway 'show alarms --json'`). */
-export const EXIT = { ok: 0, failed: 1, usage: 2, forbidden: 3, notFound: 4 } as const;
+import { type ConsoleOutput, EXIT, fail, json, ok } from "./output.js";
 
-export interface ConsoleOutput {
-  readonly exitCode: number;
-  readonly text: string;
-  /** The session should end after printing. */
-  readonly close?: boolean;
+export { type ConsoleOutput, EXIT, fail, json, ok };
+
+/** Commands a user whose password must be changed may still run. */
+const ALLOWED_BEFORE_PASSWORD_CHANGE = new Set(["help", "whoami", "exit", "user passwd"]);
+
+/** The interactive side of a session (absent for exec): prompts that must not echo or enter the history. */
+export interface ConsoleIO {
+  readonly interactive: boolean;
+  write(text: string): void;
+  /** Reads one line without echo; undefined when the user cancels (Ctrl-C) or leaves. */
+  askSecret(prompt: string): Promise<string | undefined>;
 }
 
 export interface ConsoleDeps {
@@ -30,40 +37,59 @@ export interface ConsoleDeps {
   readonly protocol: string;
 }
 
-interface Invocation {
+export interface Invocation {
   readonly args: string[];
+  /** Per argument: was it quoted (then `config set` keeps it a string). */
+  readonly quoted: boolean[];
   readonly json: boolean;
   readonly options: Map<string, string>;
+  /** Flags without a value (`--must-change`). */
+  readonly flags: Set<string>;
+  readonly io?: ConsoleIO;
 }
 
-interface CommandSpec {
+export interface CommandSpec {
   /** Words that select the command, e.g. ["show", "blocks"]. */
   readonly words: readonly string[];
   readonly usage: string;
   readonly help: string;
   readonly run: (inv: Invocation) => Promise<ConsoleOutput> | ConsoleOutput;
+  /** Candidates for the next argument, given the arguments so far. */
+  readonly complete?: (args: string[]) => string[];
 }
 
 const SEVERITIES: readonly Severity[] = ["info", "warning", "critical"];
 
 /** Splits a line into words; single or double quotes group words. */
 export function tokenize(line: string): string[] {
-  const words: string[] = [];
+  return tokenizeQuoted(line).map((w) => w.text);
+}
+
+/** Words with whether each was quoted. */
+export function tokenizeQuoted(line: string): { text: string; quoted: boolean }[] {
+  const words: { text: string; quoted: boolean }[] = [];
   const re = /"([^"]*)"|'([^']*)'|(\S+)/g;
-  for (let m = re.exec(line); m; m = re.exec(line)) words.push(m[1] ?? m[2] ?? m[3] ?? "");
+  for (let m = re.exec(line); m; m = re.exec(line))
+    words.push({ text: m[1] ?? m[2] ?? m[3] ?? "", quoted: m[3] === undefined });
   return words;
 }
 
-function ok(text: string): ConsoleOutput {
-  return { exitCode: EXIT.ok, text };
-}
+/** Options that never take a value. */
+const FLAGS = new Set(["must-change", "generate", "all"]);
 
-function fail(exitCode: number, code: string, text: string): ConsoleOutput {
-  return { exitCode, text: `${code}: ${text}` };
-}
-
-function json(value: unknown): ConsoleOutput {
-  return ok(JSON.stringify(value, null, 2));
+/** What the command modules get from the interpreter. */
+export interface CommandScope {
+  readonly deps: ConsoleDeps;
+  readonly colours: Palette;
+  readonly principal: Principal;
+  snapshot(): PlantSnapshot;
+  stringArg(text: string | undefined): { index: number; id: number; blockCount: number; first: number };
+  /** Runs a gateway command (authorization and audit in the router) and renders its result. */
+  command(request: CommandRequest, asJson: boolean): Promise<ConsoleOutput>;
+  /** Audits a refusal decided here (with the protocol) and answers E_FORBIDDEN. */
+  refuse(what: string, detail?: Record<string, string>): ConsoleOutput;
+  /** Replaces the session's principal (after the user changed their own password). */
+  setPrincipal(principal: Principal): void;
 }
 
 const STRING_POINTS: readonly StringPointId[] = [
@@ -82,42 +108,119 @@ const BLOCK_POINTS: readonly BlockPointId[] = [
 
 export class ConsoleInterpreter {
   private readonly specs: CommandSpec[];
-  private readonly colours;
+  private readonly colours: Palette;
+  private current: Principal;
+  private readonly scope: CommandScope;
 
   constructor(
     private readonly deps: ConsoleDeps,
-    readonly principal: Principal,
+    principal: Principal,
     colour = false,
   ) {
+    this.current = principal;
     this.colours = palette(colour);
+    const self = this;
+    this.scope = {
+      deps,
+      colours: this.colours,
+      get principal() {
+        return self.current;
+      },
+      snapshot: () => this.snapshot(),
+      stringArg: (text) => this.stringArg(text),
+      command: (request, asJson) => this.command(request, asJson),
+      refuse: (what, detail) => this.refuse(what, detail),
+      setPrincipal: (p) => {
+        this.current = p;
+      },
+    };
     this.specs = this.buildSpecs();
   }
 
+  /** Who is logged in (changes when the user sets a password they had to change). */
+  get principal(): Principal {
+    return this.current;
+  }
+
   /** Runs one command line. Never throws: failures become output with a non-zero exit code. */
-  async run(line: string): Promise<ConsoleOutput> {
-    const words = tokenize(line);
+  async run(line: string, io?: ConsoleIO): Promise<ConsoleOutput> {
+    // Control characters have no place in a command; dropping them keeps them out of output and audit records.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: strips control characters on purpose
+    const words = tokenizeQuoted(line.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, ""));
     if (words.length === 0) return ok("");
-    const spec = this.match(words);
-    if (!spec) return fail(EXIT.usage, "E_CONSOLE_UNKNOWN", `unknown command '${words.join(" ")}'; type 'help'`);
+    const texts = words.map((w) => w.text);
+    const spec = this.match(texts);
+    if (!spec) return fail(EXIT.usage, "E_CONSOLE_UNKNOWN", `unknown command '${clip(texts.join(" "))}'; type 'help'`);
+    if (this.current.mustChangePassword && !ALLOWED_BEFORE_PASSWORD_CHANGE.has(spec.words.join(" ")))
+      return fail(
+        EXIT.forbidden,
+        "E_CONSOLE_PASSWORD_CHANGE_REQUIRED",
+        "your password must be changed first: log in interactively (ssh -t) or run 'user passwd'",
+      );
     const rest = words.slice(spec.words.length);
     const options = new Map<string, string>();
+    const flags = new Set<string>();
     const args: string[] = [];
+    const quoted: boolean[] = [];
     let asJson = false;
     for (let i = 0; i < rest.length; i++) {
-      const w = rest[i] as string;
-      if (w === "--json") asJson = true;
-      else if (w.startsWith("--")) {
-        const eq = w.indexOf("=");
-        if (eq > 0) options.set(w.slice(2, eq), w.slice(eq + 1));
-        else options.set(w.slice(2), rest[++i] ?? "");
-      } else args.push(w);
+      const w = rest[i] as { text: string; quoted: boolean };
+      if (w.quoted) {
+        args.push(w.text);
+        quoted.push(true);
+      } else if (w.text === "--json") asJson = true;
+      else if (w.text.startsWith("--") && w.text.length > 2) {
+        const eq = w.text.indexOf("=");
+        if (eq > 0) options.set(w.text.slice(2, eq), w.text.slice(eq + 1));
+        else if (FLAGS.has(w.text.slice(2))) flags.add(w.text.slice(2));
+        else options.set(w.text.slice(2), rest[++i]?.text ?? "");
+      } else {
+        args.push(w.text);
+        quoted.push(false);
+      }
     }
     try {
-      return await spec.run({ args, json: asJson, options });
+      return await spec.run({ args, quoted, json: asJson, options, flags, ...(io ? { io } : {}) });
     } catch (error) {
       const code = (error as { code?: string }).code ?? "E_CONSOLE_FAILED";
       return fail(code === "E_FORBIDDEN" ? EXIT.forbidden : EXIT.failed, code, (error as Error).message);
     }
+  }
+
+  /**
+   * Asks the user for a new password of their own (twice) and sets it; used for the forced change at first login.
+   * `close` in the result: the user cancelled or left.
+   */
+  async changeOwnPassword(io: ConsoleIO): Promise<ConsoleOutput> {
+    const users = this.deps.auth.users;
+    if (!users || this.current.source !== "local")
+      return {
+        ...fail(EXIT.failed, "E_CONSOLE_NO_LOCAL_USERS", "only local users can change their password here"),
+        close: true,
+      };
+    const first = await io.askSecret(`New password for ${this.current.user}: `);
+    if (first === undefined) return { ...fail(EXIT.failed, "E_CONSOLE_CANCELLED", "nothing changed"), close: true };
+    const second = await io.askSecret("Retype the new password: ");
+    if (second === undefined) return { ...fail(EXIT.failed, "E_CONSOLE_CANCELLED", "nothing changed"), close: true };
+    if (first !== second) return fail(EXIT.usage, "E_CONSOLE_PASSWORD_MISMATCH", "the passwords differ; try again");
+    try {
+      await users.setPassword(this.current, this.current.user, first, false);
+    } catch (error) {
+      return fail(EXIT.failed, (error as { code?: string }).code ?? "E_CONSOLE_FAILED", (error as Error).message);
+    }
+    const { mustChangePassword: _, ...rest } = this.current;
+    this.current = rest;
+    return ok("Password changed.");
+  }
+
+  private refuse(what: string, detail: Record<string, string> = {}): ConsoleOutput {
+    this.deps.commands.audit({
+      name: "command",
+      user: this.current.user,
+      text: `refused ${clip(what)}: role too low`,
+      detail: { outcome: "refused", protocol: this.deps.protocol, source: this.current.source, ...detail },
+    });
+    return fail(EXIT.forbidden, "E_FORBIDDEN", `${this.current.user} may not ${clip(what)}`);
   }
 
   /** Tab completion for readline: candidates for the last word of the line. */
@@ -143,6 +246,7 @@ export class ConsoleInterpreter {
     const previous = args[args.length - 1];
     const strings = topology.strings.map((s) => String(s.id));
     const key = spec.words.join(" ");
+    if (spec.complete) return spec.complete(args);
     if (previous === "string" || key === "show string") return strings;
     if (key === "show block") return topology.strings.flatMap((s) => [`${s.id}/`]);
     if (key === "show blocks") return ["string", "--sort", "--json"];
@@ -176,7 +280,7 @@ export class ConsoleInterpreter {
   }
 
   private async command(request: CommandRequest, asJson: boolean): Promise<ConsoleOutput> {
-    const result = await this.deps.commands.run(this.principal, request);
+    const result = await this.deps.commands.run(this.current, request);
     if (result.ok) return asJson ? json(result) : ok(result.message);
     const code = result.code === "E_FORBIDDEN" ? EXIT.forbidden : EXIT.failed;
     return asJson ? { exitCode: code, text: JSON.stringify(result) } : fail(code, result.code, result.error);
@@ -204,7 +308,7 @@ export class ConsoleInterpreter {
         usage: "whoami",
         help: "Shows your user name, roles and how you logged in.",
         run: ({ json: asJson }) => {
-          const p = this.principal;
+          const p = this.current;
           if (asJson) return json({ user: p.user, roles: p.roles, source: p.source });
           return ok(`${p.user} (${p.roles.join(", ")}) via ${p.source}`);
         },
@@ -352,7 +456,7 @@ export class ConsoleInterpreter {
         run: async ({ json: asJson }) => {
           if (!this.deps.auth.users)
             return fail(EXIT.failed, "E_CONSOLE_NO_LOCAL_USERS", "local users are not configured");
-          const users = await this.deps.auth.users.list(this.principal);
+          const users = await this.deps.auth.users.list(this.current);
           if (asJson) return json(users);
           return ok(
             table(
@@ -402,34 +506,8 @@ export class ConsoleInterpreter {
         help: "Simulator control, when the simulator runs (admin); 'sim help' lists its commands.",
         run: ({ args, json: asJson }) => this.command({ kind: "sim", args }, asJson),
       },
-      {
-        words: ["config", "set"],
-        usage: "config set PATH VALUE",
-        help: "Changes a setting (admin).",
-        run: ({ args }) => {
-          const [path, value] = args;
-          if (!this.deps.auth.authorize(this.principal, "config.write")) {
-            this.deps.commands.audit({
-              name: "command",
-              user: this.principal.user,
-              text: `refused config set ${path ?? ""}: role too low`,
-              detail: {
-                outcome: "refused",
-                protocol: this.deps.protocol,
-                path: path ?? "",
-                source: this.principal.source,
-              },
-            });
-            return fail(EXIT.forbidden, "E_FORBIDDEN", `${this.principal.user} may not change settings`);
-          }
-          if (!path || value === undefined) return fail(EXIT.usage, "E_CONSOLE_USAGE", "usage: config set PATH VALUE");
-          return fail(
-            EXIT.failed,
-            "E_CONSOLE_CONFIG_UNAVAILABLE",
-            "changing settings from the console is not available yet; edit the config file and restart",
-          );
-        },
-      },
+      ...dataCommands(this.scope),
+      ...adminCommands(this.scope),
     ];
     return specs;
   }
@@ -581,4 +659,9 @@ export class ConsoleInterpreter {
       ),
     );
   }
+}
+
+/** Keeps echoed user input short in messages and audit records. */
+function clip(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
 }
