@@ -62,7 +62,8 @@ export class CommandRouter implements GatewayCommands {
       result = { ok: false, error: (error as Error).message, code: "E_FAILED" };
     }
     // Acknowledgements and configuration changes write their own, more specific audit records.
-    if (request.kind !== "alarm-ack" && !(request.kind === "config-set" && result.ok))
+    const ownRecord = request.kind === "alarm-ack" || (request.kind === "config-set" && result.ok);
+    if (!ownRecord && !(principal.routine && result.ok))
       this.audit({
         name: "command",
         user: principal.user,

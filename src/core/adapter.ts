@@ -22,6 +22,11 @@ export interface Principal {
   /** Which provider vouched for the user: local, radius, ldap, ad, token, or the protocol for anonymous peers. */
   readonly source: string;
   readonly mustChangePassword?: boolean;
+  /**
+   * Routine automatic control (equalization switches bypasses hundreds of times a day on a large plant): its
+   * successful commands are not audited, its failures are.
+   */
+  readonly routine?: boolean;
 }
 
 export type AuthFailure = "invalid-credentials" | "locked" | "unreachable" | "timeout";

@@ -16,7 +16,7 @@ import type { EqualizationConfig } from "./equalization-config.js";
  */
 
 /** The gateway acting on its own, as the audit trail shows it. */
-const EQUALIZATION_PRINCIPAL: Principal = { user: "system", roles: ["admin"], source: "equalization" };
+const EQUALIZATION_PRINCIPAL: Principal = { user: "system", roles: ["admin"], source: "equalization", routine: true };
 
 /** After a refused write, leave that block alone this long, so a silent probe does not eat the bus. */
 const RETRY_AFTER_FAILURE_MS = 5000;
@@ -69,7 +69,7 @@ export const equalizationService: CoreService<EqualizationConfig> = {
         if (action.next === "failed") {
           failedNow = true;
           ctx.log.warn(where, `equalization failed: ${action.reason}`);
-        } else ctx.log.info(where, `bypass ${action.on ? "on" : "off"}: ${action.reason}`);
+        } else ctx.log.debug(where, `bypass ${action.on ? "on" : "off"}: ${action.reason}`);
       }
       // The failed overlay must reach a snapshot even when no poll follows soon.
       if (failedNow)
