@@ -23,6 +23,7 @@ const ACTION: Record<Kind, Action> = {
   "alarm-ack": "alarm.acknowledge",
   sim: "simulator.control",
   "config-set": "config.write",
+  discover: "config.write",
 };
 
 /**

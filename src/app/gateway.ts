@@ -326,6 +326,20 @@ function registerPollerCommands(commands: CommandRouter, poller: Poller, topolog
     for (const s of strings(r.stringId)) results.push(await poller.command("measureResistance", s.index, 1));
     return summarize("resistance measurement started", results);
   });
+  commands.handle("discover", async (r) => {
+    const addresses =
+      r.addresses ??
+      [...new Set(topology.devices.filter((d) => d.bus === r.bus).map((d) => d.address))].sort((a, b) => a - b);
+    const report = await poller.discover(r.bus, addresses);
+    if (!report) return { ok: false, error: `no bus '${r.bus}' is polled here`, code: "E_DISCOVER_NO_BUS" };
+    const mismatches =
+      report.missing.length + report.extra.length + report.wrongType.length + report.wrongSerial.length;
+    return {
+      ok: true,
+      message: `bus ${r.bus}: ${report.found.length} of ${report.scanned} addresses answered, ${mismatches} mismatch(es)`,
+      data: report,
+    };
+  });
   commands.handle("output", async (r) => {
     const [s] = strings(r.stringId);
     if (!s) throw new Error(`no string ${r.stringId}`);

@@ -5,6 +5,7 @@
 import { parseDuration } from "../core/config/primitives.js";
 import type { HistoryResolution } from "../core/history/types.js";
 import { type PointDefinition, type PointId, pointById, pointsOfScope, type StringPointId } from "../core/points.js";
+import type { DiscoveryReport, FoundDevice } from "../core/poller/discovery.js";
 import { parseBlockRef, stringById } from "../core/topology.js";
 import { cell, isoTime, jsonValue, table } from "./format.js";
 import type { CommandScope, CommandSpec, Invocation } from "./interpreter.js";
@@ -26,6 +27,20 @@ function pointOfScope(text: string | undefined, scope: "string" | "block"): Poin
   const id = text === undefined ? fallback : text.includes(".") ? text : `${scope}.${text}`;
   const point = pointById(id);
   return point?.scope === scope ? point : undefined;
+}
+
+/** "1-120,201,210-220" → the addresses, or undefined when malformed or outside 1..247. */
+export function parseAddressList(text: string): number[] | undefined {
+  const out = new Set<number>();
+  for (const part of text.split(",")) {
+    const m = /^\s*(\d+)(?:\s*-\s*(\d+))?\s*$/.exec(part);
+    if (!m) return undefined;
+    const from = Number(m[1]);
+    const to = Number(m[2] ?? m[1]);
+    if (from < 1 || to > 247 || from > to) return undefined;
+    for (let a = from; a <= to; a++) out.add(a);
+  }
+  return [...out].sort((a, b) => a - b);
 }
 
 function decimals(point: PointDefinition): number {
@@ -159,13 +174,29 @@ export function dataCommands(scope: CommandScope): CommandSpec[] {
   const showOutputs = ({ json: asJson }: Invocation): ConsoleOutput => {
     const snap = scope.snapshot();
     const strings = snap.topology.strings;
+    // What the protection controller wants and why, when it runs.
+    const protection = new Map((deps.services.protection?.strings() ?? []).map((p) => [p.stringId, p]));
     if (asJson)
       return json(
-        strings.map((s) => ({
-          string: s.id,
-          ...Object.fromEntries(OUTPUT_POINTS.map((p) => [p, jsonValue(snap, p, s.index)])),
-        })),
+        strings.map((s) => {
+          const p = protection.get(s.id);
+          return {
+            string: s.id,
+            ...Object.fromEntries(OUTPUT_POINTS.map((point) => [point, jsonValue(snap, point, s.index)])),
+            ...(p ? { protection: p } : {}),
+          };
+        }),
       );
+    const why = (id: number) => {
+      const p = protection.get(id);
+      if (!p) return "-";
+      const reasons = [
+        ...(p.failSafe ? [`fail-safe${p.failSafeCause ? ` (${p.failSafeCause})` : ""}`] : []),
+        ...p.load.reasons.map((r) => `load: ${r}`),
+        ...p.charge.reasons.map((r) => `charge: ${r}`),
+      ];
+      return reasons.length > 0 ? reasons.join("; ") : "ok";
+    };
     const words: Record<string, [string, string]> = {
       "string.loadDisconnect": ["disconnected", "connected"],
       "string.chargeDisconnect": ["blocked", "allowed"],
@@ -177,10 +208,91 @@ export function dataCommands(scope: CommandScope): CommandSpec[] {
     };
     return ok(
       table(
-        ["String", "Name", "Load", "Charging", "Remote on/off"],
-        strings.map((s) => [String(s.id), s.name, ...OUTPUT_POINTS.map((p) => shown(p, s.index))]),
+        ["String", "Load", "Charging", "Remote", "Protection"],
+        strings.map((s) => [String(s.id), ...OUTPUT_POINTS.map((p) => shown(p, s.index)), why(s.id)]),
       ),
     );
+  };
+
+  const discover = async ({ args, json: asJson, options }: Invocation): Promise<ConsoleOutput> => {
+    const [bus] = args;
+    const buses = scope.snapshot().topology.buses;
+    if (!bus || args.length !== 1)
+      return fail(
+        EXIT.usage,
+        "E_CONSOLE_USAGE",
+        `usage: discover BUS [--addresses 1-120,201]; buses: ${buses.join(", ")}`,
+      );
+    const text = options.get("addresses");
+    const addresses = text === undefined ? undefined : parseAddressList(text);
+    if (text !== undefined && !addresses)
+      return fail(EXIT.usage, "E_CONSOLE_USAGE", "--addresses looks like 1-120,201,210-220 within 1..247");
+    const result = await deps.commands.run(scope.principal, {
+      kind: "discover",
+      bus,
+      ...(addresses ? { addresses } : {}),
+    });
+    if (!result.ok)
+      return asJson
+        ? { exitCode: result.code === "E_FORBIDDEN" ? EXIT.forbidden : EXIT.failed, text: JSON.stringify(result) }
+        : fail(result.code === "E_FORBIDDEN" ? EXIT.forbidden : EXIT.failed, result.code, result.error);
+    const report = result.data as DiscoveryReport;
+    const type = (f: FoundDevice) => f.profile?.id ?? `type 0x${f.typeCode.toString(16)}`;
+    const mismatches =
+      report.missing.length + report.extra.length + report.wrongType.length + report.wrongSerial.length;
+    const exitCode = mismatches === 0 ? EXIT.ok : EXIT.failed;
+    if (asJson)
+      return {
+        exitCode,
+        isResult: true,
+        text: JSON.stringify(
+          {
+            bus: report.bus,
+            scanned: report.scanned,
+            found: report.found.map((f) => ({
+              address: f.address,
+              type: type(f),
+              serial: f.serial,
+              firmware: f.firmware,
+            })),
+            missing: report.missing.map((d) => ({ address: d.address, type: d.profile.id })),
+            extra: report.extra.map((f) => ({ address: f.address, type: type(f), serial: f.serial })),
+            wrongType: report.wrongType.map((w) => ({
+              address: w.expected.address,
+              expected: w.expected.profile.id,
+              found: type(w.found),
+            })),
+            wrongSerial: report.wrongSerial.map((w) => ({
+              address: w.expected.address,
+              expected: w.expected.expectedSerial,
+              found: w.found.serial,
+            })),
+          },
+          null,
+          2,
+        ),
+      };
+    const rows = [
+      ...report.found
+        .filter((f) => !report.extra.includes(f))
+        .map((f) => [String(f.address), type(f), f.serial, f.firmware, "ok"]),
+      ...report.missing.map((d) => [String(d.address), d.profile.id, "-", "-", "MISSING"]),
+      ...report.extra.map((f) => [String(f.address), type(f), f.serial, f.firmware, "EXTRA (not configured)"]),
+    ];
+    for (const w of report.wrongType) {
+      const row = rows.find((r) => r[0] === String(w.expected.address));
+      if (row) row[4] = `WRONG TYPE (configured ${w.expected.profile.id})`;
+    }
+    for (const w of report.wrongSerial) {
+      const row = rows.find((r) => r[0] === String(w.expected.address));
+      if (row) row[4] = `SWAPPED (commissioned ${w.expected.expectedSerial})`;
+    }
+    rows.sort((a, b) => Number(a[0]) - Number(b[0]));
+    return {
+      exitCode,
+      isResult: true,
+      text: `${result.message}\n${table(["Addr", "Device", "Serial", "Firmware", "State"], rows)}`,
+    };
   };
 
   const historyPoints = (args: string[]) => {
@@ -218,6 +330,13 @@ export function dataCommands(scope: CommandScope): CommandSpec[] {
       usage: "show outputs",
       help: "Protection outputs per string: load and charge disconnect, remote on/off.",
       run: showOutputs,
+    },
+    {
+      words: ["discover"],
+      usage: "discover BUS [--addresses 1-120,201]",
+      help: "Scans a bus (default: its configured addresses) and compares with the configuration (admin).",
+      run: discover,
+      complete: (args) => (args.length === 0 ? [...scope.snapshot().topology.buses] : ["--addresses", "--json"]),
     },
     {
       words: ["output"],

@@ -296,8 +296,7 @@ export class ConsoleInterpreter {
         run: ({ args }) => {
           const chosen = args.length > 0 ? this.specs.filter((s) => s.words[0] === args[0]) : this.specs;
           if (chosen.length === 0) return fail(EXIT.usage, "E_CONSOLE_UNKNOWN", `no command '${args[0]}'`);
-          const rows = chosen.map((s) => [s.usage, s.help]);
-          const text = rows.map(([u, h]) => `${(u as string).padEnd(38)} ${h}`).join("\n");
+          const text = chosen.map((s) => helpEntry(s.usage, s.help)).join("\n");
           return ok(
             `${text}\n\nAdd --json for machine-readable output. Exit codes: 0 ok, 1 failed, 2 usage, 3 forbidden.`,
           );
@@ -664,4 +663,23 @@ export class ConsoleInterpreter {
 /** Keeps echoed user input short in messages and audit records. */
 function clip(text: string): string {
   return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+}
+
+const HELP_INDENT = 34;
+const WIDTH = 80;
+
+/** `usage  help` in 80 columns: the help wraps under itself; a long usage gets a line of its own. */
+function helpEntry(usage: string, help: string): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of help.split(" ")) {
+    if (line && line.length + 1 + word.length > WIDTH - HELP_INDENT) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  const pad = " ".repeat(HELP_INDENT);
+  const first = usage.length < HELP_INDENT - 1 ? `${usage.padEnd(HELP_INDENT)}${lines.shift() ?? ""}` : usage;
+  return [first, ...lines.map((l) => pad + l)].join("\n");
 }

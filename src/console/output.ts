@@ -6,6 +6,8 @@ export interface ConsoleOutput {
   readonly text: string;
   /** The session should end after printing. */
   readonly close?: boolean;
+  /** The text is a result even with a non-zero exit code (discover's mismatches): exec prints it on stdout. */
+  readonly isResult?: boolean;
 }
 
 export function ok(text: string): ConsoleOutput {

@@ -150,7 +150,13 @@ export type CommandRequest =
    * file's schema (errors name the path, code E_CONFIG_INVALID), written back atomically and the alarms section is
    * applied at once; other sections answer `data.restartRequired: true`.
    */
-  | { readonly kind: "config-set"; readonly path: string; readonly value: unknown };
+  | { readonly kind: "config-set"; readonly path: string; readonly value: unknown }
+  /**
+   * Scans one bus for devices through the poller's own bus master, between poll transactions (admin). `addresses`
+   * defaults to the addresses configured on that bus. `data` is the poller's DiscoveryReport (found, missing, extra,
+   * wrong type, wrong serial).
+   */
+  | { readonly kind: "discover"; readonly bus: string; readonly addresses?: readonly number[] };
 
 export type CommandResult = { ok: true; message: string; data?: unknown } | { ok: false; error: string; code: string };
 

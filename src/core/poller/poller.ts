@@ -7,6 +7,7 @@ import { type PointDefinition, type PointId, pointById } from "../points.js";
 import { type CommandName, DeviceStatusBits, decodeField } from "../profiles/index.js";
 import type { DeviceInfo, PlantTopology } from "../topology.js";
 import { type BusEndpoint, BusMaster, type BusStatistics } from "./bus-master.js";
+import { compareWithTopology, type DiscoveryReport, scanBus } from "./discovery.js";
 import { coalesce, type PlacedField, placeFields, type ReadRange } from "./read-plan.js";
 
 export interface SweepReport {
@@ -137,6 +138,17 @@ export class Poller {
     if (!master) return undefined;
     const lastSweep = this.lastSweep.get(bus);
     return { stats: master.stats, ...(lastSweep ? { lastSweep } : {}) };
+  }
+
+  /**
+   * Scans `addresses` of a running bus for devices through its own master, so the scan takes turns with polling
+   * instead of fighting it for the line; undefined when the bus is not polled.
+   */
+  async discover(busId: string, addresses: readonly number[]): Promise<DiscoveryReport | undefined> {
+    const master = this.masters.get(busId);
+    if (!master) return undefined;
+    const found = await scanBus(master, addresses);
+    return compareWithTopology(busId, addresses, found, this.options.topology);
   }
 
   private async loop(bus: BusConfig, master: BusMaster): Promise<void> {

@@ -193,7 +193,7 @@ function serveSessions(ctx: AdapterContext<SshConfig>, client: Connection, princ
         .run(info.command.slice(0, 4096))
         .then((result) => {
           const text = result.text ? `${result.text}\n` : "";
-          if (result.exitCode === 0) stream.write(pty ? crlf(text) : text);
+          if (result.exitCode === 0 || result.isResult) stream.write(pty ? crlf(text) : text);
           else stream.stderr.write(pty ? crlf(text) : text);
           stream.exit(result.exitCode);
           stream.end();
