@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import type { EventRecord } from "../../src/core/events.js";
@@ -222,6 +225,47 @@ describe("Modbus settings registers (alarm thresholds from the settings catalogu
       [...client.received.map((f) => f.readUInt16BE(0))].sort((a, b) => a - b),
       "replies in request order",
     );
+  });
+});
+
+describe("Modbus settings over the RTU slave on a socat pty pair", () => {
+  let gateway: TestGateway;
+  let socat: ChildProcess | undefined;
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "bmsgw-modbus-settings-"));
+    const a = join(dir, "gateway-side");
+    socat = spawn("socat", [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${join(dir, "master-side")}`], {
+      stdio: "ignore",
+    });
+    for (let i = 0; i < 100 && !existsSync(a); i++) await new Promise((r) => setTimeout(r, 50));
+    gateway = await startTestGateway(
+      modbusYaml(
+        `, writes: { enabled: true, serial: true, role: admin }, rtu: { enabled: true, path: ${a}, baudRate: 19200, parity: even }`,
+      ),
+      { services: [], auth: testAuth, controlSocket: false },
+    );
+    await allDevicesOk(gateway);
+  });
+  after(async () => {
+    await gateway?.close();
+    socat?.kill("SIGTERM");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("changes a threshold written by mbpoll over RTU once the configuration accepted it, and refuses a bad one", async () => {
+    const def = settingByName("blockTemperatureHighWarning");
+    assert.ok(def);
+    const wanted = Math.round((setting(gateway, def.name) + 2) * def.scale);
+    const rtu = ["-m", "rtu", "-b", "19200", "-P", "even", "-a", "1", "-t", "4:int", "-B", "-r"];
+    const out = await mbpoll([...rtu, String(reference(def.index)), join(dir, "master-side"), String(wanted)]);
+    assert.match(out, /Written 1 references/);
+    assert.equal(setting(gateway, def.name), wanted / def.scale);
+    // 99 °C is above the high alarm (45 °C): the ordering check rejects it, the master sees an exception.
+    const bad = await mbpoll([...rtu, String(reference(def.index)), join(dir, "master-side"), "990"]);
+    assert.doesNotMatch(bad, /Written 1 references/);
+    assert.match(bad, /Illegal data value/i);
+    assert.equal(setting(gateway, def.name), wanted / def.scale, "the refused value changed nothing");
   });
 });
 
