@@ -255,6 +255,28 @@ exit 0
     assert.ok(result.stdout.length < 64 * 1024, `echoed ${result.stdout.length} bytes`);
   });
 
+  it("survives hundreds of Telnet connections opened and dropped, some mid-login, and keeps serving", async () => {
+    await Promise.all(
+      Array.from(
+        { length: 200 },
+        (_, i) =>
+          new Promise<void>((resolve) => {
+            const socket = connect(telnetPort, "127.0.0.1", () => {
+              if (i % 2 === 0) socket.write("olga\r\n");
+              socket.destroy();
+            });
+            socket.on("error", () => resolve());
+            socket.on("close", () => resolve());
+          }),
+      ),
+    );
+    const client = new RawTelnet(telnetPort);
+    const at = await client.login("olga", "olga-operator-pw");
+    client.socket.write("whoami\r");
+    await client.waitFor("olga (operator) via local", at);
+    client.socket.write("exit\r");
+  });
+
   it("survives a 1 MB line and binary garbage after a Telnet login; other sessions keep working", async () => {
     const noisy = new RawTelnet(telnetPort);
     let at = await noisy.login("olga", "olga-operator-pw");

@@ -105,6 +105,25 @@ describe("SSH console", () => {
     assert.equal(refused[0]?.detail?.protocol, "ssh");
   });
 
+  it("logs in with keyboard-interactive through the same auth chain", async () => {
+    const result = await run("sshpass", [
+      "-p",
+      "olga-operator-pw",
+      "ssh",
+      ...SSH_OPTIONS,
+      "-o",
+      "PreferredAuthentications=keyboard-interactive",
+      "-o",
+      "PubkeyAuthentication=no",
+      "-p",
+      String(port),
+      "olga@127.0.0.1",
+      "whoami --json",
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout), { user: "olga", roles: ["operator"], source: "local" });
+  });
+
   it("logs in with a public key and reports who is logged in", async () => {
     const result = await run("ssh", [
       ...SSH_OPTIONS,
