@@ -229,6 +229,9 @@ describe("SSH console", () => {
     );
     assert.match(result.stdout, /E_CONSOLE_LINE_TOO_LONG/);
     assert.match(result.stdout, /olga \(operator\)/);
+    const longExec = await sshPassword(port, "olga", "olga-operator-pw", `whoami ${"x".repeat(10_000)}`);
+    assert.equal(longExec.code, 2);
+    assert.match(longExec.stderr, /E_CONSOLE_LINE_TOO_LONG/);
     const after = await sshPassword(port, "olga", "olga-operator-pw", "show status");
     assert.equal(after.code, 0, after.stderr);
     assert.match(after.stdout, /Blocks\s+16\/16 reporting/);

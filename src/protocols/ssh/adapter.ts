@@ -2,7 +2,8 @@ import { isAbsolute, join } from "node:path";
 import type { AuthContext, Connection, ServerChannel } from "ssh2";
 import ssh2 from "ssh2";
 import { ConsoleInterpreter } from "../../console/interpreter.js";
-import { crlf, runSession, type TerminalOutput } from "../../console/session.js";
+import { type ConsoleOutput, EXIT, fail } from "../../console/output.js";
+import { crlf, MAX_LINE, runSession, type TerminalOutput } from "../../console/session.js";
 import type { Adapter, AdapterContext, AuthResult, Principal } from "../../core/adapter.js";
 import { listenerUrl, listenOn } from "../../core/listen.js";
 import type { SshConfig } from "./config-schema.js";
@@ -189,15 +190,20 @@ function serveSessions(ctx: AdapterContext<SshConfig>, client: Connection, princ
     });
     session.on("exec", (accept, _reject, info) => {
       const stream = accept();
-      void interpreter()
-        .run(info.command.slice(0, 4096))
-        .then((result) => {
-          const text = result.text ? `${result.text}\n` : "";
-          if (result.exitCode === 0 || result.isResult) stream.write(pty ? crlf(text) : text);
-          else stream.stderr.write(pty ? crlf(text) : text);
-          stream.exit(result.exitCode);
-          stream.end();
-        });
+      // An overlong command is refused whole: running a truncated one could do something else than asked.
+      const run: Promise<ConsoleOutput> =
+        info.command.length > MAX_LINE
+          ? Promise.resolve(
+              fail(EXIT.usage, "E_CONSOLE_LINE_TOO_LONG", `commands are limited to ${MAX_LINE} characters`),
+            )
+          : interpreter().run(info.command);
+      void run.then((result) => {
+        const text = result.text ? `${result.text}\n` : "";
+        if (result.exitCode === 0 || result.isResult) stream.write(pty ? crlf(text) : text);
+        else stream.stderr.write(pty ? crlf(text) : text);
+        stream.exit(result.exitCode);
+        stream.end();
+      });
     });
   });
 }
