@@ -1,15 +1,9 @@
-import { existsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
 import { type GatewayConfig, gatewayConfigSchema } from "../app/config-schema.js";
 import { formatConfigErrors, loadConfigFile } from "../core/config/load.js";
+import { PACKAGE_ROOT } from "../core/package-info.js";
 
-/** The package root (two levels above dist/src/cli or src/cli). */
-export const PACKAGE_ROOT = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(resolve(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
-  return dir;
-})();
+export { PACKAGE_ROOT };
 
 /** The config file to use: the one given, else config/demo.yaml of the package. */
 export function configPath(given: string | undefined): string {

@@ -253,6 +253,38 @@ describe("Modbus settings over the RTU slave on a socat pty pair", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("answers FC08 echo, FC43/14 identification and FC23 over RTU as over TCP", async () => {
+    // pymodbus's serial client cannot configure a pty, so the frames are written raw.
+    const { SerialPort } = await import("serialport");
+    const { withCrc, hasValidCrc } = await import("../../src/core/fieldbus/crc16.js");
+    const master = new SerialPort({ path: join(dir, "master-side"), baudRate: 19200, parity: "even", autoOpen: false });
+    await new Promise<void>((resolve, reject) => master.open((e) => (e ? reject(e) : resolve())));
+    let received = Buffer.alloc(0);
+    master.on("data", (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+    });
+    const ask = async (pdu: number[], replyLength: (b: Buffer) => number) => {
+      received = Buffer.alloc(0);
+      master.write(withCrc(Buffer.from([1, ...pdu])));
+      for (let i = 0; i < 60 && !(received.length >= 3 && received.length >= replyLength(received)); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      assert.ok(hasValidCrc(received), `a whole reply with a valid CRC: ${received.toString("hex")}`);
+      return received.subarray(1, received.length - 2);
+    };
+    try {
+      const echo = await ask([8, 0, 0, 0x12, 0x34], () => 8);
+      assert.deepEqual([...echo], [8, 0, 0, 0x12, 0x34]);
+      const identity = await ask([0x2b, 0x0e, 1, 0], (b) => (b.length > 8 ? b.length : 64));
+      assert.equal(identity[0], 0x2b);
+      assert.match(identity.toString("latin1"), /bmsgw/);
+      // FC23 is framed and dispatched: its write part targets read-only register 0, so exception 02 comes back.
+      const readWrite = await ask([0x17, 0, 0, 0, 2, 0, 0, 0, 1, 2, 0, 0], (b) => ((b[1] ?? 0) & 0x80 ? 5 : 9));
+      assert.deepEqual([...readWrite], [0x97, 2]);
+    } finally {
+      await new Promise<void>((resolve) => master.close(() => resolve()));
+    }
+  });
+
   it("changes a threshold written by mbpoll over RTU once the configuration accepted it, and refuses a bad one", async () => {
     const def = settingByName("blockTemperatureHighWarning");
     assert.ok(def);

@@ -56,10 +56,18 @@ export class RtuRequestFramer {
 export function expectedRequestLength(b: Buffer): number | undefined {
   if (b.length < 2) return undefined;
   const fc = b[1] as number;
-  if (fc >= 1 && fc <= 6) return 8;
+  // unit fc (4 bytes of address/quantity or sub-function/data) crc
+  if ((fc >= 1 && fc <= 6) || fc === 8) return 8;
   if (fc === 15 || fc === 16) {
     if (b.length < 7) return undefined;
     return 9 + (b[6] as number);
   }
+  // unit fc read-start read-count write-start write-count byte-count data crc
+  if (fc === 23) {
+    if (b.length < 11) return undefined;
+    return 13 + (b[10] as number);
+  }
+  // unit fc MEI-type read-code object-id crc (read device identification)
+  if (fc === 43) return 7;
   return -1;
 }

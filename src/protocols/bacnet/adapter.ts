@@ -3,27 +3,12 @@
  * notifications from snapshot deltas, optional foreign-device registration with a BBMD.
  */
 import { createSocket, type Socket } from "node:dgram";
-import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Adapter, AdapterContext, Principal } from "../../core/adapter.js";
+import { packageVersion } from "../../core/package-info.js";
 import { distributeBroadcast, frame, type Peer, registerForeignDevice } from "./codec.js";
 import type { BacnetConfig } from "./config-schema.js";
 import { type DeviceIdentity, DeviceModel } from "./device-model.js";
 import { BacnetServer } from "./server.js";
-
-/** Version from the package manifest, found by walking up from this file (src/ or dist/src/). */
-export function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(resolve(dir, "package.json"), "utf8")) as { version?: string };
-      if (pkg.version) return pkg.version;
-    } catch {}
-    dir = dirname(dir);
-  }
-  return "0.0.0";
-}
 
 export function deviceIdentity(): DeviceIdentity {
   const version = packageVersion();

@@ -2,10 +2,9 @@
  * FC43 / MEI 14 "Read Device Identification" objects (Modbus Application Protocol v1.1b3 §6.21): the basic objects
  * 0-2 and the regular objects 4-6 this gateway can fill. VendorUrl (3) and extended objects (0x80..) are not offered.
  */
-import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+
 import { ModbusException } from "../../core/fieldbus/pdu.js";
+import { packageVersion } from "../../core/package-info.js";
 import { MAP_LAYOUT_VERSION } from "./mapping.js";
 
 export const MEI_READ_DEVICE_ID = 0x0e;
@@ -15,19 +14,6 @@ const CONFORMITY_LEVEL = 0x82;
 const MAX_OBJECT_BYTES = 64;
 /** A reply PDU may carry at most 253 bytes. */
 const MAX_PDU = 253;
-
-/** Version from the package manifest, found by walking up from this file (src/ or dist/src/). */
-export function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(resolve(dir, "package.json"), "utf8")) as { version?: string };
-      if (pkg.version) return pkg.version;
-    } catch {}
-    dir = dirname(dir);
-  }
-  return "0.0.0";
-}
 
 /** Object id → value, in id order. */
 export function deviceIdentification(siteName: string, version = packageVersion()): Map<number, Buffer> {

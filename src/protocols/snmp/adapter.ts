@@ -2,14 +2,15 @@
  * SNMP adapter: the command responder (v1/v2c/v3 on one UDP socket) serving the MIB-2 system group, the engine and
  * USM counters and BMS-GATEWAY-MIB, plus alarm notifications to the configured receivers.
  */
+
 import { randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
 import { readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import type { Adapter, AdapterContext } from "../../core/adapter.js";
 import { eventById } from "../../core/alarms/catalogue.js";
 import type { EventRecord } from "../../core/events.js";
+import { packageVersion } from "../../core/package-info.js";
 import { settingByIndex } from "../../core/settings.js";
 import { SnmpAgent } from "./agent.js";
 import type { SnmpConfig } from "./config-schema.js";
@@ -18,18 +19,6 @@ import { ascii } from "./mib-text.js";
 import { MibView, newCounters, type ThresholdAccess } from "./mib-view.js";
 import { Notifier } from "./notifier.js";
 import { localizeUser, SaltCounter } from "./usm.js";
-
-function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(resolve(dir, "package.json"), "utf8")) as { version?: string };
-      if (pkg.version) return pkg.version;
-    } catch {}
-    dir = dirname(dir);
-  }
-  return "0.0.0";
-}
 
 interface EngineState {
   engineId: string;
