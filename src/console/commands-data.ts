@@ -2,10 +2,12 @@
  * Console commands that read the core services: measurement history, discharge records, protection outputs; and the
  * output override, all through the same interfaces the web and REST use.
  */
+
 import { parseDuration } from "../core/config/primitives.js";
 import type { HistoryResolution } from "../core/history/types.js";
 import { type PointDefinition, type PointId, pointById, pointsOfScope, type StringPointId } from "../core/points.js";
 import type { DiscoveryReport, FoundDevice } from "../core/poller/discovery.js";
+import { parseAddressList } from "../core/poller/discovery.js";
 import { parseBlockRef, stringById } from "../core/topology.js";
 import { cell, isoTime, jsonValue, table } from "./format.js";
 import type { CommandScope, CommandSpec, Invocation } from "./interpreter.js";
@@ -27,20 +29,6 @@ function pointOfScope(text: string | undefined, scope: "string" | "block"): Poin
   const id = text === undefined ? fallback : text.includes(".") ? text : `${scope}.${text}`;
   const point = pointById(id);
   return point?.scope === scope ? point : undefined;
-}
-
-/** "1-120,201,210-220" → the addresses, or undefined when malformed or outside 1..247. */
-export function parseAddressList(text: string): number[] | undefined {
-  const out = new Set<number>();
-  for (const part of text.split(",")) {
-    const m = /^\s*(\d+)(?:\s*-\s*(\d+))?\s*$/.exec(part);
-    if (!m) return undefined;
-    const from = Number(m[1]);
-    const to = Number(m[2] ?? m[1]);
-    if (from < 1 || to > 247 || from > to) return undefined;
-    for (let a = from; a <= to; a++) out.add(a);
-  }
-  return [...out].sort((a, b) => a - b);
 }
 
 function decimals(point: PointDefinition): number {

@@ -1,25 +1,11 @@
 import { parseArgs } from "node:util";
 import { createLogger } from "../../app/logger.js";
 import { BusMaster } from "../../core/poller/bus-master.js";
-import { compareWithTopology, scanBus } from "../../core/poller/discovery.js";
+import { compareWithTopology, parseAddressList, scanBus } from "../../core/poller/discovery.js";
 import { buildTopology } from "../../core/topology.js";
 import { type Simulator, startSimulator } from "../../sim/index.js";
 import { configPath, loadConfigOrReport } from "../config-file.js";
 import { type CliCommand, EXIT } from "../types.js";
-
-/** "1-120,201,210-220" → the addresses, or undefined when malformed or outside 1..247. */
-export function parseAddressList(text: string): number[] | undefined {
-  const out = new Set<number>();
-  for (const part of text.split(",")) {
-    const m = /^\s*(\d+)(?:\s*-\s*(\d+))?\s*$/.exec(part);
-    if (!m) return undefined;
-    const from = Number(m[1]);
-    const to = Number(m[2] ?? m[1]);
-    if (from < 1 || to > 247 || from > to) return undefined;
-    for (let a = from; a <= to; a++) out.add(a);
-  }
-  return [...out].sort((a, b) => a - b);
-}
 
 export const discoverCommand: CliCommand = {
   name: "discover",

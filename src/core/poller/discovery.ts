@@ -71,3 +71,17 @@ export function compareWithTopology(
   const extra = found.filter((f) => !configured.has(f.address));
   return { bus, scanned: scanned.length, found, missing, extra, wrongType, wrongSerial };
 }
+
+/** "1-120,201,210-220" → the addresses, or undefined when malformed or outside 1..247. */
+export function parseAddressList(text: string): number[] | undefined {
+  const out = new Set<number>();
+  for (const part of text.split(",")) {
+    const m = /^\s*(\d+)(?:\s*-\s*(\d+))?\s*$/.exec(part);
+    if (!m) return undefined;
+    const from = Number(m[1]);
+    const to = Number(m[2] ?? m[1]);
+    if (from < 1 || to > 247 || from > to) return undefined;
+    for (let a = from; a <= to; a++) out.add(a);
+  }
+  return [...out].sort((a, b) => a - b);
+}
