@@ -118,6 +118,8 @@ export interface PlantReport {
   readonly measuredMs: number;
   readonly sweeps: readonly { bus: string; meanMs: number; lastMs: number; sweeps: number; failedDevices: number }[];
   readonly rss: { start: number; afterWarmup: number; peak: number; end: number; highWaterMark?: number };
+  /** process.memoryUsage() of the gateway at the end of the window. */
+  readonly memoryAtEnd: NodeJS.MemoryUsage;
   /** RSS growth over the soak after its warm-up: mean of the last tenth of samples vs the first tenth. */
   readonly rssGrowthPercent?: number;
   readonly cpuPercent: number;
@@ -195,10 +197,13 @@ export class PlantRun {
     const firstSweepMs = now() - spawnedAt;
 
     const unavailable: string[] = [];
-    const hasWeb = health.some((h) => h.component === "http" && h.listeners.length > 0);
+    const http = health.find((h) => h.component === "http");
+    const hasWeb = http?.state === "ok" && http.listeners.length > 0;
     if (!hasWeb)
       unavailable.push(
-        "web: the gateway runs no http adapter (not registered in src/app/registry.ts yet); the 5 live-stream clients and the web destination were skipped",
+        http
+          ? `web: the http adapter is ${http.state} (${http.text}); the live-stream clients and the web destination were skipped`
+          : "web: the gateway runs no http adapter (not registered in src/app/registry.ts); the live-stream clients and the web destination were skipped",
       );
     await this.startClients(o, strings, ports, hasWeb);
     const setUp = await this.diagnostics(false);
@@ -207,7 +212,7 @@ export class PlantRun {
     );
 
     await this.pace(o.warmupMs);
-    if (o.heapSnapshotDir) this.gateway?.kill("SIGUSR2");
+    if (o.heapSnapshotDir) await this.heapSnapshot();
     const warm = await this.diagnostics(true);
     const statsAtStart = new Map(this.clients.map((c) => [c.name, c.stats]));
     const measureStart = now();
@@ -227,13 +232,14 @@ export class PlantRun {
         );
     }
     await scenario;
+    if (this.scenarioErrors.length > 0) throw new Error(`scenario failed: ${this.scenarioErrors.join("; ")}`);
     // Let the last alarms clear and arrive everywhere.
     const drainUntil = now() + 2 * holdMs + 5000;
     while (now() < drainUntil && !this.complete(hasWeb)) await this.pace(200);
     const end = await this.diagnostics(false);
     samples.push(end);
     const measuredMs = now() - measureStart;
-    if (o.heapSnapshotDir) this.gateway?.kill("SIGUSR2");
+    if (o.heapSnapshotDir) await this.heapSnapshot();
     const healthAnswer = await sendControlRequest(this.storage, { op: "health" });
     const finalHealth = (healthAnswer.ok ? (healthAnswer as { data?: HealthReport[] }).data : undefined) ?? [];
     await this.stopClients();
@@ -259,6 +265,7 @@ export class PlantRun {
         end: end.memory.rss,
         ...(highWaterMark ? { highWaterMark } : {}),
       },
+      memoryAtEnd: end.memory,
       ...(o.durationMs >= 10 * 60_000 ? { rssGrowthPercent: growth(samples.map((s) => s.memory.rss)) } : {}),
       cpuPercent:
         ((end.cpu.user + end.cpu.system - warm.cpu.user - warm.cpu.system) / 1000 / (end.time - warm.time)) * 100,
@@ -294,7 +301,11 @@ export class PlantRun {
         for (let tries = 0; used.has(`${s.id}/${block}`) && tries < s.blocks; tries++) block = (block % s.blocks) + 1;
         used.add(`${s.id}/${block}`);
         busyUntil.set(s.id, now() + 2 * holdMs + 500);
-        pending.push(this.pushAlarm(s.id, block, holdMs));
+        pending.push(
+          this.pushAlarm(s.id, block, holdMs).catch((error: Error) => {
+            this.scenarioErrors.push(`alarm ${s.id}/${block}: ${error.message}`);
+          }),
+        );
       }
       await sleep(this.options.alarmEveryMs);
     }
@@ -312,8 +323,15 @@ export class PlantRun {
     await this.sim(["set", `${stringId}/${block}`, "voltage", "auto"]);
   }
 
+  /** Writes a heap snapshot of the gateway (SIGUSR2) and waits until it answers again. */
+  private async heapSnapshot(): Promise<void> {
+    this.gateway?.kill("SIGUSR2");
+    await sleep(1000);
+    await sendControlRequest(this.storage, { op: "status" }, 300_000);
+  }
+
   private async sim(args: string[]): Promise<void> {
-    const result = await sendControlRequest(this.storage, { op: "sim", args });
+    const result = await sendControlRequest(this.storage, { op: "sim", args }, 60_000);
     if (!result.ok) throw new Error(`sim ${args.join(" ")}: ${result.error}`);
   }
 
@@ -339,6 +357,7 @@ export class PlantRun {
   }
 
   private collected = { trap: 0, syslog: 0, seen: 0 };
+  private readonly scenarioErrors: string[] = [];
   private unexpected = new Map<Destination, number>();
 
   /** Files every arrival not yet filed under the alarm it belongs to (same string and block, latest push before it). */
@@ -447,7 +466,8 @@ export class PlantRun {
       if (now() > deadline) throw new Error(`the gateway did not get ready: ${this.gatewayOutput.slice(-4000)}`);
       const answer = await sendControlRequest(this.storage, { op: "health" }, 2000).catch(() => undefined);
       const health = (answer?.ok ? (answer as { data?: HealthReport[] }).data : undefined) ?? [];
-      const down = health.filter((h) => h.state === "down");
+      // The web adapter is new; when it fails the rest is still measured and the report says why web is missing.
+      const down = health.filter((h) => h.state === "down" && h.component !== "http");
       if (down.length > 0)
         throw new Error(`adapters down at start: ${down.map((h) => `${h.component}: ${h.text}`).join("; ")}`);
       if (health.length > 0 && (await accepts(ports.modbus)) && (await accepts(ports.ssh))) return health;
@@ -456,7 +476,8 @@ export class PlantRun {
   }
 
   private async diagnostics(reset: boolean): Promise<ProcessDiagnostics> {
-    const answer = await sendControlRequest(this.storage, { op: "diagnostics", reset });
+    // Generous: writing a heap snapshot stops the gateway for several seconds at 10,000 blocks.
+    const answer = await sendControlRequest(this.storage, { op: "diagnostics", reset }, 60_000);
     if (!answer.ok) throw new Error(`diagnostics: ${answer.error}`);
     return (answer as unknown as { data: ProcessDiagnostics }).data;
   }
@@ -696,6 +717,10 @@ export function formatReport(r: PlantReport): string {
   );
   out.push(
     `RSS MB: start ${mb(r.rss.start)}, after warm-up ${mb(r.rss.afterWarmup)}, peak ${mb(r.rss.peak)}${r.rss.highWaterMark ? ` (VmHWM ${mb(r.rss.highWaterMark)})` : ""}, end ${mb(r.rss.end)}${r.rssGrowthPercent !== undefined ? `; soak growth ${r.rssGrowthPercent.toFixed(1)} %` : ""}`,
+  );
+  const m = r.memoryAtEnd;
+  out.push(
+    `memory at end MB: heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)}, external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)}), rest of RSS ${mb(m.rss - m.heapTotal - m.external)}`,
   );
   out.push(`gateway CPU: ${r.cpuPercent.toFixed(0)} % of one core`);
   out.push(
