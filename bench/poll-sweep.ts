@@ -1,7 +1,7 @@
 /**
  * Poll-sweep benchmark: how close the poller gets to the wire-time minimum, and what it costs in CPU.
  *
- *   npx tsx bench/poll-sweep.ts [--sweeps 3]
+ *   npx tsx bench/poll-sweep.ts [--sweeps 8]
  *
  * The simulator runs in a separate process (`bmsgw simulate`) with byte-time pacing at each bus's baud rate, so
  * this process's CPU time is the poller's alone. Two plants: 480 blocks of cell probes at 19200 baud (the demo's
@@ -22,7 +22,7 @@ import { Poller, type SweepReport } from "../src/core/poller/poller.js";
 import { coalesce, minimumReads, placeFields } from "../src/core/poller/read-plan.js";
 import { buildTopology } from "../src/core/topology.js";
 
-const { values } = parseArgs({ options: { sweeps: { type: "string", default: "3" } } });
+const { values } = parseArgs({ options: { sweeps: { type: "string", default: "8" } } });
 const SWEEPS = Number(values.sweeps);
 
 async function freePort(): Promise<number> {
