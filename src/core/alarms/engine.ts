@@ -63,6 +63,8 @@ export interface AlarmEngineOptions {
   /** Called after a commit in which new baselines were learned, to persist them. */
   readonly onBaselinesLearned?: (baselines: Float64Array) => void;
   readonly now?: () => number;
+  /** Id of the first alarm raised (one past the last id in the event log, so ids stay unique across restarts). */
+  readonly firstAlarmId?: number;
 }
 
 /** Per-rule defaults that differ from the section's: comm alarms follow the poller at once, runaway holds 5 min. */
@@ -122,6 +124,7 @@ export class AlarmEngine {
     this.topology = topology;
     this.config = options.config;
     this.now = options.now ?? Date.now;
+    this.nextAlarmId = options.firstAlarmId ?? 1;
     this.blockString = new Int32Array(topology.blockCount);
     for (const s of topology.strings) this.blockString.fill(s.index, s.firstBlockRow, s.firstBlockRow + s.blockCount);
     this.resolveAllThresholds();

@@ -20,9 +20,13 @@ export const alarmsService: CoreService<AlarmsConfig> = {
     // One store, shared with the analysis service (it captures final baselines), read live by the engine.
     const baselines = new ResistanceBaselineStore(file, topology);
     ctx.provide({ resistanceBaselines: baselines });
+    // Alarm ids continue from the event log, so an id an operator saw before a restart never names another alarm.
+    const lastRaised = ctx.services?.eventLog?.query({ kind: "alarm-raised", limit: 1 })[0];
+    const lastId = Number(lastRaised?.detail?.alarm ?? 0);
     const engine = new AlarmEngine({
       topology,
       config: ctx.config,
+      firstAlarmId: Number.isSafeInteger(lastId) && lastId > 0 ? lastId + 1 : 1,
       emit: ctx.emit,
       baselines: baselines.values,
       onBaselinesLearned: () => {
