@@ -22,17 +22,25 @@ export interface Received {
   readonly time: number;
 }
 
-/** Stops a child by PID: SIGTERM, then SIGKILL after `graceMs`; resolves when it has exited. */
-export async function stopChild(child: ChildProcess | undefined, graceMs = 5000): Promise<void> {
-  if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+/**
+ * Stops a child by PID: SIGTERM, then SIGKILL after `graceMs`; resolves when it has exited, with whether it
+ * needed the SIGKILL.
+ */
+export async function stopChild(child: ChildProcess | undefined, graceMs = 5000): Promise<boolean> {
+  if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return false;
+  let killed = false;
   await new Promise<void>((done) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    const timer = setTimeout(() => {
+      killed = true;
+      child.kill("SIGKILL");
+    }, graceMs);
     child.once("exit", () => {
       clearTimeout(timer);
       done();
     });
     child.kill("SIGTERM");
   });
+  return killed;
 }
 
 export class TrapReceiver {
@@ -106,8 +114,8 @@ export class TrapReceiver {
     return this.child?.pid;
   }
 
-  stop(): Promise<void> {
-    return stopChild(this.child);
+  async stop(): Promise<void> {
+    await stopChild(this.child);
   }
 }
 

@@ -201,9 +201,11 @@ export class PlantRun {
     const hasWeb = http?.state === "ok" && http.listeners.length > 0;
     if (!hasWeb)
       unavailable.push(
-        http
-          ? `web: the http adapter is ${http.state} (${http.text}); the live-stream clients and the web destination were skipped`
-          : "web: the gateway runs no http adapter (not registered in src/app/registry.ts); the live-stream clients and the web destination were skipped",
+        o.webClients === 0
+          ? "web: turned off for this run (webClients 0)"
+          : http
+            ? `web: the http adapter is ${http.state} (${http.text}); the live-stream clients and the web destination were skipped`
+            : "web: the gateway runs no http adapter (not registered in src/app/registry.ts); the live-stream clients and the web destination were skipped",
       );
     await this.startClients(o, strings, ports, hasWeb);
     const setUp = await this.diagnostics(false);
@@ -244,7 +246,7 @@ export class PlantRun {
     const finalHealth = (healthAnswer.ok ? (healthAnswer as { data?: HealthReport[] }).data : undefined) ?? [];
     await this.stopClients();
     const highWaterMark = this.highWaterMark();
-    await this.stopGateway();
+    const stopped = await this.stopGateway();
     await this.trap.stop();
     await this.syslog.stop();
     this.collectReceivers();
@@ -275,7 +277,7 @@ export class PlantRun {
       alarms: this.alarms.length,
       unavailable,
       health: finalHealth,
-      notes: [],
+      notes: [stopped],
     };
   }
 
@@ -579,8 +581,14 @@ export class PlantRun {
     if (failed) throw new Error(`client ${failed.name} failed: ${failed.fatal}`);
   }
 
-  private async stopGateway(): Promise<void> {
-    await stopChild(this.gateway, 20_000);
+  /** SIGTERM and wait; a gateway that has not exited after 60 s is killed and the report says so. */
+  private async stopGateway(): Promise<string> {
+    const started = now();
+    const killed = await stopChild(this.gateway, 60_000);
+    const ms = (now() - started).toFixed(0);
+    if (!killed) return `gateway stopped in ${ms} ms`;
+    const tail = this.gatewayOutput.trim().split("\n").slice(-3).join(" / ");
+    return `the gateway did not exit within ${ms} ms of SIGTERM and was killed; its last output: ${tail}`;
   }
 
   /** Stops every process this run started (by PID) and removes the temporary folder. Safe to call twice. */
@@ -604,6 +612,7 @@ export class PlantRun {
         } catch {
           // already gone
         }
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -634,7 +643,7 @@ function plantYaml(
     `  bacnet: { enabled: true, host: 127.0.0.1, port: ${ports.bacnet}, deviceInstance: 1001, cov: { maxSubscriptions: 20000 } }`,
     `  ssh: { enabled: true, host: 127.0.0.1, port: ${ports.ssh}, maxSessions: ${o.sshSessions + 2} }`,
     // Hook: the web adapter (src/protocols/http) serves /api/live once it is registered; until then this is unused.
-    `  http: { enabled: true, host: 127.0.0.1, port: ${ports.http}, maxLiveClients: ${o.webClients + 5} }`,
+    `  http: { enabled: ${o.webClients > 0}, host: 127.0.0.1, port: ${ports.http}, maxLiveClients: ${o.webClients + 5} }`,
     "notifications:",
     `  syslog: [{ name: plant-rsyslog, transport: tcp, host: 127.0.0.1, port: ${ports.syslog}, facility: local0 }]`,
     `storage: { path: ${storage} }`,
@@ -750,5 +759,6 @@ export function formatReport(r: PlantReport): string {
           .join(" ")}`,
     );
   out.push(`gateway health counters: ${counters.join("; ")}`);
+  for (const note of r.notes) out.push(note);
   return out.join("\n");
 }

@@ -3,7 +3,7 @@
  * with every protocol busy at once, each load from its own process. See docs/benchmarks.md "Whole plant".
  *
  *   npx tsx bench/plant/run.ts [--blocks 10000] [--duration 2m] [--warmup 15s] [--soak 30m]
- *                              [--cpu-prof DIR] [--heap-snapshots DIR]
+ *                              [--cpu-prof DIR] [--heap-snapshots DIR] [--web-clients 5]
  *
  * `--soak 30m` runs the scenario for 30 minutes after a 5-minute warm-up and adds the RSS growth figure.
  */
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     "alarm-every": { type: "string" },
     "cpu-prof": { type: "string" },
     "heap-snapshots": { type: "string" },
+    "web-clients": { type: "string" },
   },
 });
 
@@ -37,6 +38,8 @@ const run = new PlantRun({
   durationMs: soakMs ?? duration(values.duration, BENCH_DEFAULTS.durationMs),
   warmupMs: duration(values.warmup, soakMs ? 5 * 60_000 : BENCH_DEFAULTS.warmupMs),
   alarmEveryMs: duration(values["alarm-every"], BENCH_DEFAULTS.alarmEveryMs),
+  // 0 turns the web adapter off (e.g. for --cpu-prof while the http adapter keeps the process alive after stop).
+  webClients: values["web-clients"] ? Number(values["web-clients"]) : BENCH_DEFAULTS.webClients,
   ...(values["cpu-prof"] ? { cpuProfileDir: values["cpu-prof"] } : {}),
   ...(values["heap-snapshots"] ? { heapSnapshotDir: values["heap-snapshots"] } : {}),
   log: (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
