@@ -14,7 +14,10 @@ const source = join(root, "src/protocols/http/ui");
 export async function buildUi({ outDir = join(root, "dist/http-ui"), minify = true } = {}) {
   mkdirSync(outDir, { recursive: true });
   await build({
-    entryPoints: { app: join(source, "main.ts") },
+    entryPoints: [
+      { in: join(source, "main.ts"), out: "app" },
+      { in: join(source, "styles.css"), out: "app" },
+    ],
     bundle: true,
     format: "esm",
     target: ["es2022", "chrome110", "firefox110", "safari16"],

@@ -34,7 +34,7 @@ function thresholdPlugin(lines: () => readonly ThresholdLine[]): uPlot.Plugin {
           ctx.lineWidth = 1.5 * uPlot.pxRatio;
           ctx.setLineDash([6 * uPlot.pxRatio, 4 * uPlot.pxRatio]);
           ctx.font = `${11 * uPlot.pxRatio}px system-ui, sans-serif`;
-          ctx.textAlign = "right";
+          const px = uPlot.pxRatio;
           for (const line of lines()) {
             const y = Math.round(u.valToPos(line.value, "y", true));
             if (y < top || y > top + height) continue;
@@ -44,7 +44,13 @@ function thresholdPlugin(lines: () => readonly ThresholdLine[]): uPlot.Plugin {
             ctx.moveTo(left, y);
             ctx.lineTo(left + width, y);
             ctx.stroke();
-            ctx.fillText(`${line.label} ${line.value}`, left + width - 4 * uPlot.pxRatio, y - 4 * uPlot.pxRatio);
+            // Alarm labels sit at the right end, warning labels at the left, so close levels do not overlap.
+            const alarm = line.color === COLORS.alarm;
+            ctx.textAlign = alarm ? "right" : "left";
+            const x = alarm ? left + width - 4 * px : left + 4 * px;
+            const above = line.label.startsWith("high") || !line.label.startsWith("low");
+            ctx.textBaseline = above ? "bottom" : "top";
+            ctx.fillText(`${line.label} ${line.value}`, x, above ? y - 3 * px : y + 3 * px);
           }
           ctx.restore();
         },
@@ -178,6 +184,7 @@ export class HistoryChart {
   private plot: uPlot | undefined;
   private readonly resizeObserver: ResizeObserver;
   private lines: readonly ThresholdLine[] = [];
+  private range: { from: number; to: number } | undefined;
 
   constructor(
     private readonly container: HTMLElement,
@@ -191,8 +198,10 @@ export class HistoryChart {
     this.resizeObserver.observe(container);
   }
 
-  update(series: TimeSeries, lines: readonly ThresholdLine[] = []): void {
+  /** `range` (ms) fixes the x axis to the requested period, so a sparse series is not stretched across it. */
+  update(series: TimeSeries, lines: readonly ThresholdLine[] = [], range?: { from: number; to: number }): void {
     this.lines = lines;
+    this.range = range;
     const x = series.time.map((t) => t / 1000);
     const withBand = series.min !== undefined && series.max !== undefined;
     const data: uPlot.AlignedData = withBand
@@ -220,7 +229,12 @@ export class HistoryChart {
       height: 220,
       cursor: { drag: { x: true, y: false, setScale: true } },
       scales: {
-        x: { time: true },
+        x: {
+          time: true,
+          ...(this.range
+            ? { range: (): uPlot.Range.MinMax => [(this.range?.from ?? 0) / 1000, (this.range?.to ?? 0) / 1000] }
+            : {}),
+        },
         y: {
           range: (_u, min, max) => {
             const values = [min, max, ...this.lines.map((l) => l.value)].filter((v) => Number.isFinite(v));
@@ -248,6 +262,52 @@ export class HistoryChart {
       },
     };
     return new uPlot(opts, data, this.container);
+  }
+
+  destroy(): void {
+    this.resizeObserver.disconnect();
+    this.plot?.destroy();
+  }
+}
+
+/** Several lines over time on one y axis (discharge curves: string voltage; min and max block voltage). */
+export class MultiLineChart {
+  private plot: uPlot | undefined;
+  private readonly resizeObserver: ResizeObserver;
+
+  constructor(
+    private readonly container: HTMLElement,
+    private readonly unit: string,
+  ) {
+    this.resizeObserver = new ResizeObserver(() => {
+      if (this.plot && container.clientWidth > 0) this.plot.setSize({ width: container.clientWidth, height: 240 });
+    });
+    this.resizeObserver.observe(container);
+  }
+
+  update(
+    timeMs: readonly number[],
+    lines: readonly { label: string; color: string; values: readonly (number | null)[] }[],
+  ): void {
+    this.plot?.destroy();
+    const unit = this.unit;
+    const opts: uPlot.Options = {
+      width: this.container.clientWidth || 800,
+      height: 240,
+      cursor: { drag: { x: true, y: false, setScale: true } },
+      scales: { x: { time: true } },
+      axes: [axis(), { ...axis(unit), size: 64 }],
+      series: [
+        {},
+        ...lines.map((l) => ({
+          label: l.label,
+          stroke: l.color,
+          width: 2,
+          value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? "–" : `${v.toFixed(3)} ${unit}`),
+        })),
+      ],
+    };
+    this.plot = new uPlot(opts, [timeMs.map((t) => t / 1000), ...lines.map((l) => l.values.slice())], this.container);
   }
 
   destroy(): void {
