@@ -4,6 +4,7 @@ import { Document, parseDocument } from "yaml";
 import type { CommandResult, Principal } from "../core/adapter.js";
 import { defaultThresholds } from "../core/alarms/thresholds.js";
 import { formatPath } from "../core/config/load.js";
+import { parseConfigPath, valueAt } from "../core/config/paths.js";
 import { SETTINGS, type SettingsView, type SettingValue } from "../core/settings.js";
 import type { CommandRouter } from "./commands.js";
 import { type GatewayConfig, gatewayConfigSchema } from "./config-schema.js";
@@ -35,24 +36,6 @@ export function redactSecrets(value: unknown, key = "", secret = false): unknown
   if (value && typeof value === "object")
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactSecrets(v, k, hidden)]));
   return hidden && value !== undefined && value !== null ? REDACTED : value;
-}
-
-/** `alarms.blocks.1/17.blockVoltage` → keys; `strings[2].bus` → ["strings", 2, "bus"]. */
-export function parseConfigPath(path: string): (string | number)[] | undefined {
-  if (!/^[A-Za-z_][\w-]*(?:\[\d+\]|\.[\w/-]+)*$/.test(path)) return undefined;
-  const keys: (string | number)[] = [];
-  for (const part of path.match(/\[\d+\]|[^.[\]]+/g) ?? [])
-    keys.push(part.startsWith("[") ? Number(part.slice(1, -1)) : part);
-  return keys;
-}
-
-function getIn(value: unknown, keys: readonly (string | number)[]): unknown {
-  let node = value;
-  for (const key of keys) {
-    if (node === null || typeof node !== "object") return undefined;
-    node = (node as Record<string | number, unknown>)[key];
-  }
-  return node;
 }
 
 /** Write then rename after fsync: a crash leaves either the old file or the new one, never half of either. */
@@ -100,8 +83,8 @@ export class ConfigEditor implements SettingsView {
     const first = this.config.strings[0];
     const defaults = first ? defaultThresholds(first) : undefined;
     return SETTINGS.map((def) => {
-      const configured = getIn(this.config, def.path);
-      const fallback = defaults ? getIn(defaults, def.path.slice(2)) : undefined;
+      const configured = valueAt(this.config, def.path);
+      const fallback = defaults ? valueAt(defaults, def.path.slice(2)) : undefined;
       const value = typeof configured === "number" ? configured : typeof fallback === "number" ? fallback : Number.NaN;
       return { ...def, value: Number.isFinite(value) ? value : 0, configured: typeof configured === "number" };
     });
@@ -176,13 +159,13 @@ export class ConfigEditor implements SettingsView {
     this.options.commands.audit({
       name: "config-changed",
       user: principal.user,
-      text: `${principal.user} set ${path} from ${shown(getIn(before, keys))} to ${shown(getIn(after, keys))}${restartRequired ? " (restart required)" : ""}`,
+      text: `${principal.user} set ${path} from ${shown(valueAt(before, keys))} to ${shown(valueAt(after, keys))}${restartRequired ? " (restart required)" : ""}`,
       detail: { path, source: principal.source, applied: applied.join(","), restartRequired: String(restartRequired) },
     });
     return {
       ok: true,
-      message: `${path} = ${shown(getIn(after, keys))}${restartRequired ? "; saved, takes effect after a restart" : applied.length ? "; applied" : ""}`,
-      data: { path, value: getIn(after, keys), applied, restartRequired },
+      message: `${path} = ${shown(valueAt(after, keys))}${restartRequired ? "; saved, takes effect after a restart" : applied.length ? "; applied" : ""}`,
+      data: { path, value: valueAt(after, keys), applied, restartRequired },
     };
   }
 }

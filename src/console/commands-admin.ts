@@ -3,9 +3,12 @@
  * users (`user add|del|passwd|role`). Authorization is the auth service's (`config.write`, `users.manage`); refusals
  * decided here are audited with the protocol, changes are audited by the config editor and the user store.
  */
+
 import { stringify } from "yaml";
 import { randomPassword } from "../auth/local-users.js";
 import type { Role } from "../core/adapter.js";
+import { formatPath } from "../core/config/load.js";
+import { parseConfigPath, valueAt } from "../core/config/paths.js";
 import { SETTINGS, settingByName } from "../core/settings.js";
 import { table } from "./format.js";
 import type { CommandScope, CommandSpec, ConsoleIO, Invocation } from "./interpreter.js";
@@ -34,21 +37,7 @@ export function parseConfigValue(text: string, quoted: boolean): { value: unknow
 export function configPathKeys(path: string): (string | number)[] | undefined {
   const setting = settingByName(path);
   if (setting) return [...setting.path];
-  if (!/^[A-Za-z_][\w-]*(?:\[\d+\]|\.[\w/-]+)*$/.test(path)) return undefined;
-  return (path.match(/\[\d+\]|[^.[\]]+/g) ?? []).map((p) => (p.startsWith("[") ? Number(p.slice(1, -1)) : p));
-}
-
-function keysToPath(keys: readonly (string | number)[]): string {
-  return keys.map((k, i) => (typeof k === "number" ? `[${k}]` : i === 0 ? k : `.${k}`)).join("");
-}
-
-function getIn(value: unknown, keys: readonly (string | number)[]): unknown {
-  let node = value;
-  for (const key of keys) {
-    if (node === null || typeof node !== "object") return undefined;
-    node = (node as Record<string | number, unknown>)[key];
-  }
-  return node;
+  return parseConfigPath(path);
 }
 
 function restartRequired(data: unknown): boolean | undefined {
@@ -83,7 +72,7 @@ export function adminCommands(scope: CommandScope): CommandSpec[] {
       if ("error" in parsed) return fail(EXIT.usage, "E_CONSOLE_CONFIG_VALUE", `${path}: ${parsed.error}`);
       value = parsed.value;
     }
-    const result = await deps.commands.run(scope.principal, { kind: "config-set", path: keysToPath(keys), value });
+    const result = await deps.commands.run(scope.principal, { kind: "config-set", path: formatPath(keys), value });
     if (inv.json) return { exitCode: result.ok ? EXIT.ok : EXIT.failed, text: JSON.stringify(result, null, 2) };
     if (!result.ok)
       return fail(result.code === "E_FORBIDDEN" ? EXIT.forbidden : EXIT.failed, result.code, result.error);
@@ -104,7 +93,7 @@ export function adminCommands(scope: CommandScope): CommandSpec[] {
     let value: unknown = settings.current();
     if (args[0] !== undefined) {
       const keys = configPathKeys(args[0]);
-      value = keys ? getIn(value, keys) : undefined;
+      value = keys ? valueAt(value, keys) : undefined;
       if (value === undefined)
         return fail(EXIT.notFound, "E_CONSOLE_CONFIG_PATH", `nothing configured at '${args[0]}' (defaults apply)`);
     }

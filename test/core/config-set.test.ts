@@ -3,8 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { parseConfigPath, redactSecrets } from "../../src/app/config-editor.js";
+import { redactSecrets } from "../../src/app/config-editor.js";
 import type { Principal } from "../../src/core/adapter.js";
+import { parseConfigPath } from "../../src/core/config/paths.js";
 import type { EventRecord } from "../../src/core/events.js";
 import {
   allDevicesOk,
