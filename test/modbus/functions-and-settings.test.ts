@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import type { EventRecord } from "../../src/core/events.js";
 import { settingByName } from "../../src/core/settings.js";
 import { allDevicesOk, startTestGateway, type TestGateway } from "../helpers/gateway.js";
-import { modbusPort, modbusYaml, testAuth } from "./helpers.js";
+import { mbpoll, mbpollValues, modbusPort, modbusYaml, testAuth } from "./helpers.js";
 import { RawModbusClient } from "./raw-client.js";
 
 const run = promisify(execFile);
@@ -17,21 +17,6 @@ const PROBE = new URL("./pymodbus-probe.py", import.meta.url).pathname;
 /** The settings block as documented in docs/generated/register-map.md: setting i at 500 + 2·(i − 1), s32. */
 const SETTINGS_BASE = 500;
 const reference = (index: number) => SETTINGS_BASE + 2 * (index - 1) + 1; // mbpoll counts from 1
-
-async function mbpoll(args: string[]): Promise<string> {
-  try {
-    return (await run("mbpoll", [...args, "-1", "-o", "2"], { timeout: 10_000 })).stdout;
-  } catch (error) {
-    const e = error as { stdout?: string; stderr?: string };
-    return `${e.stdout ?? ""}${e.stderr ?? ""}`;
-  }
-}
-
-function mbpollValues(text: string): Map<number, number> {
-  const values = new Map<number, number>();
-  for (const m of text.matchAll(/^\[(\d+)\]:\s+(-?\d+)/gm)) values.set(Number(m[1]), Number(m[2]));
-  return values;
-}
 
 interface ProbeResult {
   echo: { message?: string; exception?: number };

@@ -7,26 +7,10 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import type { EventRecord } from "../../src/core/events.js";
 import { allDevicesOk, startTestGateway, type TestGateway } from "../helpers/gateway.js";
-import { modbusPort, modbusYaml, testAuth } from "./helpers.js";
+import { mbpoll, mbpollValues, modbusPort, modbusYaml, testAuth } from "./helpers.js";
 import { RawModbusClient } from "./raw-client.js";
 
-const run = promisify(execFile);
-
-/** Runs mbpoll once (-1) and returns its stdout; an mbpoll failure is returned as text, not thrown. */
-async function mbpoll(args: string[]): Promise<string> {
-  try {
-    return (await run("mbpoll", [...args, "-1", "-o", "2"], { timeout: 10_000 })).stdout;
-  } catch (error) {
-    const e = error as { stdout?: string; stderr?: string };
-    return `${e.stdout ?? ""}${e.stderr ?? ""}`;
-  }
-}
-
-function mbpollValues(text: string): Map<number, number> {
-  const values = new Map<number, number>();
-  for (const m of text.matchAll(/^\[(\d+)\]:\s+(-?\d+)/gm)) values.set(Number(m[1]), Number(m[2]));
-  return values;
-}
+const _run = promisify(execFile);
 
 const write06 = (address: number, value: number) => {
   const pdu = Buffer.alloc(5);
