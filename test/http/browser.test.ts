@@ -98,6 +98,11 @@ describe("web dashboard in Chromium", () => {
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(15_000);
+    // Script errors in the page fail the run loudly instead of showing up as a timeout somewhere else.
+    page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
+    page.on("console", (message) => {
+      if (message.type() === "error") console.error(`page console: ${message.text()}`);
+    });
   });
 
   after(async () => {
@@ -200,9 +205,27 @@ describe("web dashboard in Chromium", () => {
       .filter({ hasText: "critical" })
       .first()
       .waitFor();
-    // Range selection: the 6 h button asks the server for a longer range.
+    const history = page.locator("section[aria-labelledby='panel-history']");
+    // Range selection: the 6 h button asks the server for a longer range …
     await page.getByRole("button", { name: "6 h" }).click();
     assert.equal(await page.getByRole("button", { name: "6 h" }).getAttribute("aria-pressed"), "true");
+    await page.locator("section[aria-labelledby='panel-history'][aria-busy='false']").waitFor();
+    // … and dragging across the last minute of the 1 h chart zooms every chart into that minute.
+    await page.getByRole("button", { name: "1 h" }).click();
+    await page.locator("section[aria-labelledby='panel-history'][aria-busy='false']").waitFor();
+    const over = chart.locator(".u-over");
+    const box = await over.boundingBox();
+    assert.ok(box);
+    await page.mouse.move(box.x + box.width * 0.985, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width - 1, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await page.locator("section[aria-labelledby='panel-history'][aria-busy='false']").waitFor();
+    const from = Number(await history.getAttribute("data-from"));
+    const to = Number(await history.getAttribute("data-to"));
+    assert.ok(to - from < 120_000 && to - from > 10_000, `zoomed range ${to - from} ms`);
+    assert.equal(await page.locator("[aria-label='Time range'] [aria-pressed='true']").count(), 0);
+    assert.ok(Number(await chart.getAttribute("data-samples")) > 1);
     await shot("block");
   });
 

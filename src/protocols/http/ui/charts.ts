@@ -184,7 +184,6 @@ export class HistoryChart {
   private plot: uPlot | undefined;
   private readonly resizeObserver: ResizeObserver;
   private lines: readonly ThresholdLine[] = [];
-  private range: { from: number; to: number } | undefined;
 
   constructor(
     private readonly container: HTMLElement,
@@ -201,7 +200,6 @@ export class HistoryChart {
   /** `range` (ms) fixes the x axis to the requested period, so a sparse series is not stretched across it. */
   update(series: TimeSeries, lines: readonly ThresholdLine[] = [], range?: { from: number; to: number }): void {
     this.lines = lines;
-    this.range = range;
     const x = series.time.map((t) => t / 1000);
     const withBand = series.min !== undefined && series.max !== undefined;
     const data: uPlot.AlignedData = withBand
@@ -209,6 +207,7 @@ export class HistoryChart {
       : [x, series.avg.slice()];
     this.plot?.destroy();
     this.plot = this.create(data, withBand);
+    if (range) this.plot.setScale("x", { min: range.from / 1000, max: range.to / 1000 });
   }
 
   private create(data: uPlot.AlignedData, withBand: boolean): uPlot {
@@ -229,12 +228,7 @@ export class HistoryChart {
       height: 220,
       cursor: { drag: { x: true, y: false, setScale: true } },
       scales: {
-        x: {
-          time: true,
-          ...(this.range
-            ? { range: (): uPlot.Range.MinMax => [(this.range?.from ?? 0) / 1000, (this.range?.to ?? 0) / 1000] }
-            : {}),
-        },
+        x: { time: true },
         y: {
           range: (_u, min, max) => {
             const values = [min, max, ...this.lines.map((l) => l.value)].filter((v) => Number.isFinite(v));

@@ -146,29 +146,55 @@ export const blockPage: Page = async (ctx, params) => {
     for (const c of charts) c.chart?.destroy();
   });
 
+  const historyPanel = panel(
+    "History",
+    {
+      controls: [rangeLabel, h("div", { class: "segmented", role: "group", "aria-label": "Time range" }, rangeButtons)],
+    },
+    message,
+    h("p", { class: "muted" }, "Drag across a chart to zoom into a range; double-click to zoom out."),
+    h(
+      "div",
+      { class: "chart-stack" },
+      charts.map((c) => h("div", {}, h("h3", {}, `${c.title} (${c.unit})`), c.box)),
+    ),
+  );
+
+  /** Loads the three series of the current range; aria-busy and data-from/to tell tests (and readers) the state. */
   async function load(): Promise<void> {
+    historyPanel.setAttribute("aria-busy", "true");
+    historyPanel.setAttribute("data-from", String(range.from));
+    historyPanel.setAttribute("data-to", String(range.to));
     message.clear();
     setRangeLabel();
+    const requested = range;
     try {
       const series = await Promise.all(
         charts.map((c) =>
           ctx.api.get<HistorySeries>(`/api/strings/${stringId}/blocks/${block}/history`, {
             point: c.point,
-            from: range.from,
-            to: range.to,
+            from: requested.from,
+            to: requested.to,
           }),
         ),
       );
+      if (requested !== range) return; // a newer range was asked for meanwhile
       series.forEach((s, i) => {
         const c = charts[i];
         if (!c) return;
         const bucketed = s.resolution !== "raw";
-        c.chart?.update({ time: s.time, avg: s.avg, ...(bucketed ? { min: s.min, max: s.max } : {}) }, c.lines);
+        c.chart?.update(
+          { time: s.time, avg: s.avg, ...(bucketed ? { min: s.min, max: s.max } : {}) },
+          c.lines,
+          requested,
+        );
         c.box.setAttribute("data-samples", String(s.time.length));
         c.box.setAttribute("data-resolution", s.resolution);
       });
     } catch (error) {
       message.show(`History could not be loaded: ${errorText(error)}`);
+    } finally {
+      if (requested === range) historyPanel.setAttribute("aria-busy", "false");
     }
   }
   function setRangeLabel(): void {
@@ -183,22 +209,7 @@ export const blockPage: Page = async (ctx, params) => {
     ),
     panel("Now", {}, facts),
     panel("Active alarms", { id: "block-alarms" }, alarmsBox),
-    panel(
-      "History",
-      {
-        controls: [
-          rangeLabel,
-          h("div", { class: "segmented", role: "group", "aria-label": "Time range" }, rangeButtons),
-        ],
-      },
-      message,
-      h("p", { class: "muted" }, "Drag across a chart to zoom into a range; double-click to zoom out."),
-      h(
-        "div",
-        { class: "chart-stack" },
-        charts.map((c) => h("div", {}, h("h3", {}, `${c.title} (${c.unit})`), c.box)),
-      ),
-    ),
+    historyPanel,
   );
   await load();
   ctx.onCleanup(ctx.store.on("blocks", renderFacts));
