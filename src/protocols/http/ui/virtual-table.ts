@@ -147,7 +147,8 @@ export class VirtualTable<Row> {
   private render(): void {
     const total = this.sorted.length;
     this.table.setAttribute("aria-rowcount", String(total + 1));
-    const viewport = this.element.clientHeight || 600;
+    // The container grows with its rows up to its max-height: size the window by the screen, not by what is drawn.
+    const viewport = Math.max(this.element.clientHeight, window.innerHeight);
     const headerHeight = this.table.tHead?.offsetHeight ?? this.rowHeight;
     const scrolled = Math.max(0, this.element.scrollTop - headerHeight);
     const first = Math.max(0, Math.floor(scrolled / this.rowHeight) - OVERSCAN);

@@ -54,7 +54,7 @@ export const eventsPage: Page = async (ctx) => {
     {
       key: "time",
       label: "Time",
-      width: "170px",
+      width: "190px",
       sortValue: (e) => e.time,
       render: (e, c) => (c.textContent = dateTime(e.time)),
     },
@@ -70,7 +70,7 @@ export const eventsPage: Page = async (ctx) => {
     {
       key: "kind",
       label: "Kind",
-      width: "150px",
+      width: "175px",
       sortValue: (e) => e.kind,
       render: (e, c) => (c.textContent = e.kind),
     },

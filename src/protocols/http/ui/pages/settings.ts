@@ -68,7 +68,7 @@ function thresholdsPanel(ctx: PageContext): HTMLElement {
             s.configured ? null : h("span", { class: "muted" }, " (default)"),
           ),
           h("td", { id: `${id}-desc`, class: "muted" }, s.description),
-          h("td", { class: "num" }, input, " ", s.unit),
+          h("td", { class: "num nowrap" }, input, h("span", { class: "unit" }, s.unit)),
           h("td", {}, save, " ", reset),
         );
       }),
