@@ -12,8 +12,13 @@ const COMM_STATUS: Record<string, string> = {
 };
 
 function role(d: BusDevice): string {
-  if (d.role === "blocks")
-    return `String ${d.stringId} blocks ${d.firstBlock}${d.blockCount && d.blockCount > 1 ? `–${(d.firstBlock ?? 0) + d.blockCount - 1}` : ""}`;
+  if (d.role === "blocks") {
+    const first = d.firstBlock ?? 0;
+    const count = d.blockCount ?? 1;
+    return count > 1
+      ? `String ${d.stringId} blocks ${first}–${first + count - 1}`
+      : `String ${d.stringId} block ${first}`;
+  }
   if (d.role === "string-sensor") return `String ${d.stringId} sensor`;
   if (d.role === "relay") return `String ${d.stringId} relay`;
   return "Environment";
