@@ -45,6 +45,8 @@ export interface PollerOptions {
   readonly endpoint: (bus: BusConfig) => BusEndpoint;
   readonly emit: (record: EventRecord) => void;
   readonly onSweep: (report: SweepReport) => void;
+  /** Called after each device was read (or failed), so the runtime can commit without waiting for the sweep's end. */
+  readonly onDevice?: () => void;
   readonly log: Logger;
 }
 
@@ -160,6 +162,7 @@ export class Poller {
       for (const plan of plans) {
         if (!this.running) return;
         if (!(await this.pollDevice(master, plan, bus))) failed++;
+        this.options.onDevice?.();
       }
       const report: SweepReport = {
         bus: bus.id,
