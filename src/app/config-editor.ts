@@ -62,6 +62,7 @@ export class ConfigEditor implements SettingsView {
   /** The in-memory document when there is no file. */
   private document: Document | undefined;
   private readonly live: LiveSection[] = [];
+  private listed: { config: GatewayConfig; values: readonly SettingValue[] } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   readonly file?: string;
 
@@ -80,6 +81,14 @@ export class ConfigEditor implements SettingsView {
   }
 
   list(): readonly SettingValue[] {
+    // Read per SNMP request and per Modbus settings read: computed once per configuration.
+    if (this.listed?.config === this.config) return this.listed.values;
+    const values = this.computeList();
+    this.listed = { config: this.config, values };
+    return values;
+  }
+
+  private computeList(): readonly SettingValue[] {
     const first = this.config.strings[0];
     const defaults = first ? defaultThresholds(first) : undefined;
     return SETTINGS.map((def) => {
