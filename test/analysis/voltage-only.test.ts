@@ -27,11 +27,11 @@ describe("a string without a current sensor", () => {
     });
     assert.equal(api.strings()[0]?.socMethod, "voltage");
     await sim(gateway, "discharge", "1", "50");
-    const early = await eventually("discharge detected by voltage", () => {
+    // Detection and the voltage-based SOC may land in different commits: wait for both.
+    const early = await eventually("discharge detected by voltage, SOC below 100 % from the voltage under load", () => {
       const s = api.strings()[0];
-      return s?.chargeState === "discharge" && s.discharge?.detectedBy === "voltage" ? s : undefined;
+      return s?.chargeState === "discharge" && s.discharge?.detectedBy === "voltage" && s.soc < 100 ? s : undefined;
     });
-    assert.ok(early.soc < 100, `SOC ${early.soc} % from the voltage under load`);
     assert.ok(Number.isNaN(early.runtimeSeconds), "no runtime estimate without current");
     // Two plant hours at 50 A take 100 Ah off: the voltage, and with it the SOC, keeps falling.
     await eventually("SOC falls as the string empties", () => {

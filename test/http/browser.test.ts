@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { Server as NetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -23,25 +22,6 @@ import {
 
 const CHROMIUM = "/usr/bin/chromium";
 
-/**
- * Workaround: the http adapter hands Fastify its own node server (serverFactory) and listens itself, so
- * `app.close()` does not close that server and the test process would never exit. Closes a server still bound to
- * the gateway's HTTPS port after the gateway stopped; remove once the adapter closes its server at stop.
- */
-function closeLeakedListener(url: string | undefined): void {
-  if (!url) return;
-  const port = Number(new URL(url).port);
-  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
-  for (const handle of handles) {
-    if (!(handle instanceof NetServer)) continue;
-    const address = handle.address();
-    if (typeof address === "object" && address?.port === port) {
-      console.error(`http adapter left its server on port ${port} open after stop; closing it`);
-      (handle as NetServer & { closeAllConnections?: () => void }).closeAllConnections?.();
-      handle.close();
-    }
-  }
-}
 const ARTIFACTS = join("test-artifacts", "http-browser");
 const BAD = { stringId: 3, block: 57 };
 
@@ -108,7 +88,6 @@ describe("web dashboard in Chromium", () => {
   after(async () => {
     await context?.close();
     await gateway?.close();
-    closeLeakedListener(base);
     rmSync(uiDir, { recursive: true, force: true });
     rmSync(profileDir, { recursive: true, force: true });
   });

@@ -104,6 +104,9 @@ export const httpAdapter: Adapter<HttpConfig> = {
     ctx.defer(async () => {
       live.close();
       await app.close();
+      // Fastify does not close a server it was handed; live streams would keep it (and the process) alive.
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     });
 
     if (config.redirect.enabled && tlsOn) {
