@@ -522,7 +522,7 @@ export const ENDPOINTS = {
         .min(1)
         .max(500)
         .regex(/^[A-Za-z0-9_"/.-]+$/),
-      value: z.unknown().meta({ description: "The new value; null or absent removes the key (default)." }),
+      value: z.unknown().optional().meta({ description: "The new value; null or absent removes the key (default)." }),
     }),
     response: okSchema,
   },
