@@ -5,6 +5,7 @@ import { UserAdminError } from "../../auth/local-users.js";
 import type { AdapterContext, Principal } from "../../core/adapter.js";
 import type { EventQuery } from "../../core/event-log/types.js";
 import type { EventRecord } from "../../core/events.js";
+import type { PlantSnapshot } from "../../core/model.js";
 import type { PointId } from "../../core/points.js";
 import { settingByName } from "../../core/settings.js";
 import { stringById } from "../../core/topology.js";
@@ -129,6 +130,26 @@ function history(
 
 const finite = (n: number) => (Number.isFinite(n) ? n : null);
 
+/** Resolves when the current or a coming snapshot satisfies `predicate`, or after `timeoutMs` regardless. */
+function snapshotWhere(
+  ctx: AdapterContext<HttpConfig>,
+  predicate: (snapshot: PlantSnapshot) => boolean,
+  timeoutMs = 2000,
+): Promise<void> {
+  if (predicate(ctx.model.current())) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      dispose();
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    const dispose = ctx.changes.on("snapshot", (snapshot) => {
+      if (predicate(snapshot)) done();
+    });
+  });
+}
+
 export function createHandlers(deps: RouteDeps): Handlers {
   const { ctx, sessions, tokens, live } = deps;
   const settingsList = () => ctx.services.settings?.list();
@@ -249,6 +270,10 @@ export function createHandlers(deps: RouteDeps): Handlers {
     async acknowledge({ params, principal }) {
       const result = await ctx.commands.run(principal, { kind: "alarm-ack", alarmId: params.id });
       if (!result.ok) throw commandError(result);
+      // The acknowledgement lands in the next commit; wait for it so a GET right after sees it (read your writes).
+      await snapshotWhere(ctx, (s) =>
+        s.alarms.every((a) => (params.id !== "all" && a.id !== params.id) || a.acknowledgedAt !== undefined),
+      );
       return { ok: true, message: result.message };
     },
     events({ query, principal }) {
