@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { PROFILES } from "../core/profiles/index.js";
+import { openApiDocument } from "../protocols/http/openapi.js";
 import { renderRegisterMap } from "../protocols/modbus/register-map-doc.js";
 import { renderMib } from "../protocols/snmp/mib-text.js";
 import { gatewayConfigSchema } from "./config-schema.js";
@@ -46,6 +47,11 @@ export const ARTEFACTS: readonly Artefact[] = [
     source: "src/protocols/bacnet/mapping.ts (point and event catalogues) + config/demo.yaml",
     render: () => renderPlantEde(format, BANNER),
   })),
+  {
+    path: "docs/generated/openapi.json",
+    source: "src/protocols/http/api.ts (endpoint table and zod schemas)",
+    render: () => `${JSON.stringify({ $comment: BANNER, ...openApiDocument() }, null, 2)}\n`,
+  },
   {
     path: "mibs/BMS-GATEWAY-MIB.txt",
     source: "src/protocols/snmp/mapping.ts (point and event catalogues)",
