@@ -55,7 +55,12 @@ class Master {
     }
   }
 
-  request(unit: number, fc: number, address: number, quantity: number): Promise<Buffer> {
+  async request(unit: number, fc: number, address: number, quantity: number): Promise<Buffer> {
+    // The gateway closes connections idle for its idleTimeout (120 s); a master then connects again, as SCADA does.
+    if (this.socket.destroyed) {
+      counter.add("reconnects");
+      await this.connect();
+    }
     this.transaction = (this.transaction + 1) & 0xffff;
     const frame = Buffer.alloc(12);
     frame.writeUInt16BE(this.transaction, 0);
@@ -114,7 +119,6 @@ async function poll(master: Master): Promise<void> {
         else counter.ok();
       } catch (error) {
         counter.error((error as Error).message);
-        if ((error as Error).message === "connection closed") await master.connect();
       }
     }
     counter.add("mapPasses");
