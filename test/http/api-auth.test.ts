@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { connect } from "node:tls";
 import { run } from "../console/helpers.js";
@@ -213,5 +216,53 @@ describe("session timeout", () => {
     }
     const answer = await h.target.request("GET", "/api/session", { cookie: idle.cookie });
     assert.equal(answer.status, 401);
+  });
+});
+
+describe("configured certificate", () => {
+  let h: HttpGateway | undefined;
+  let dir: string;
+  after(async () => {
+    await h?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("certFile/keyFile are served instead of a generated certificate", async () => {
+    dir = mkdtempSync(join(tmpdir(), "bmsgw-http-cert-"));
+    const made = await run("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      join(dir, "web.key"),
+      "-out",
+      join(dir, "web.pem"),
+      "-days",
+      "2",
+      "-subj",
+      "/CN=configured",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+    ]);
+    assert.equal(made.code, 0, made.stderr);
+    const configured = readFileSync(join(dir, "web.pem"), "utf8");
+    const started = await startHttpGateway({
+      http: `tls: { certFile: ${join(dir, "web.pem")}, keyFile: ${join(dir, "web.key")} }`,
+      ca: configured,
+    });
+    h = started;
+    const served = await new Promise<string>((resolve, reject) => {
+      const socket = connect({ host: "127.0.0.1", port: started.target.port, ca: configured }, () => {
+        resolve(socket.getPeerX509Certificate()?.fingerprint256 ?? "");
+        socket.end();
+      });
+      socket.on("error", reject);
+    });
+    assert.equal(served, new X509Certificate(configured).fingerprint256);
+    assert.equal(existsSync(join(started.gateway.storagePath, "http", "self-signed.crt")), false);
   });
 });

@@ -94,7 +94,7 @@ export interface HttpGateway {
 
 /** A test gateway with the web server on 127.0.0.1 port 0 and local users admin1/operator1/viewer1. */
 export async function startHttpGateway(
-  options: { http?: string; extra?: string; strings?: number; blocks?: number } = {},
+  options: { http?: string; extra?: string; strings?: number; blocks?: number; ca?: string } = {},
 ): Promise<HttpGateway> {
   const gateway = await startTestGateway(
     smallPlantYaml({
@@ -113,7 +113,7 @@ export async function startHttpGateway(
       await users.add(TEST_ADMIN, `${role}1`, PASSWORDS[role], [role], { mustChangePassword: false });
     const address = gateway.listeners().find((l) => l.startsWith("https://"));
     if (!address) throw new Error(`no https listener: ${gateway.listeners().join(", ")}`);
-    const ca = readFileSync(join(gateway.storagePath, "http", "self-signed.crt"), "utf8");
+    const ca = options.ca ?? readFileSync(join(gateway.storagePath, "http", "self-signed.crt"), "utf8");
     const target = new HttpsTarget(Number(address.slice(address.lastIndexOf(":") + 1)), ca);
     return { gateway, target, close: () => gateway.close() };
   } catch (error) {
