@@ -6,9 +6,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { HttpsTarget, login } from "../test/http/api-helpers.js";
 import { startTestGateway, TEST_ADMIN } from "../test/helpers/gateway.js";
 import { largePlantYaml } from "../test/helpers/large-plant.js";
+import { HttpsTarget, login } from "../test/http/api-helpers.js";
 
 const gateway = await startTestGateway(
   `${largePlantYaml({ blocks: 10_000 })}protocols: { http: { enabled: true, host: 127.0.0.1, port: 0 } }\n`,
