@@ -52,6 +52,8 @@ export interface PlantOptions {
   readonly webClients: number;
   /** Run the gateway with --cpu-prof (profile written to profileDir). */
   readonly cpuProfileDir?: string;
+  /** Run the compiled gateway (dist/src/cli/main.js) as an installed one runs, instead of src through tsx. */
+  readonly built?: boolean;
   /** Write heap snapshots of the gateway after the warm-up and at the end into this folder. */
   readonly heapSnapshotDir?: string;
   readonly log: (line: string) => void;
@@ -449,7 +451,13 @@ export class PlantRun {
     ];
     const child = spawn(
       process.execPath,
-      [...flags, "--import", "tsx", "src/cli/main.ts", "start", "--config", configFile],
+      [
+        ...flags,
+        ...(o.built ? ["dist/src/cli/main.js"] : ["--import", "tsx", "src/cli/main.ts"]),
+        "start",
+        "--config",
+        configFile,
+      ],
       { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] },
     );
     this.gateway = child;

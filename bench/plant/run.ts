@@ -21,6 +21,7 @@ const { values } = parseArgs({
     "cpu-prof": { type: "string" },
     "heap-snapshots": { type: "string" },
     "web-clients": { type: "string" },
+    built: { type: "boolean", default: false },
   },
 });
 
@@ -40,6 +41,8 @@ const run = new PlantRun({
   alarmEveryMs: duration(values["alarm-every"], BENCH_DEFAULTS.alarmEveryMs),
   // 0 turns the web adapter off (e.g. for --cpu-prof while the http adapter keeps the process alive after stop).
   webClients: values["web-clients"] ? Number(values["web-clients"]) : BENCH_DEFAULTS.webClients,
+  // --built runs the gateway as installed (`node dist/src/cli/main.js`, after `npm run build`) instead of through tsx.
+  built: values.built ?? false,
   ...(values["cpu-prof"] ? { cpuProfileDir: values["cpu-prof"] } : {}),
   ...(values["heap-snapshots"] ? { heapSnapshotDir: values["heap-snapshots"] } : {}),
   log: (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
