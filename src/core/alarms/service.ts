@@ -27,7 +27,10 @@ export const alarmsService: CoreService<AlarmsConfig> = {
       topology,
       config: ctx.config,
       firstAlarmId: Number.isSafeInteger(lastId) && lastId > 0 ? lastId + 1 : 1,
-      emit: ctx.emit,
+      emit: (record) => {
+        ctx.health.count("transitions");
+        ctx.emit(record);
+      },
       baselines: baselines.values,
       onBaselinesLearned: () => {
         try {
@@ -43,7 +46,6 @@ export const alarmsService: CoreService<AlarmsConfig> = {
     ctx.store.addDeriver((model, dirtyStrings, changes) => {
       if (engine.evaluate(model, dirtyStrings, changes)) {
         model.setAlarms(engine.active(), engine.summary());
-        ctx.health.count("transitions");
       }
     });
     ctx.bus.on("health", (component, state, text) => {
