@@ -98,12 +98,19 @@ describe("poller fault handling against simulator faults", () => {
 
   it("keeps reporting the frozen value of a stuck probe", async () => {
     const row = rowOf(gateway, 1, 2);
+    const device = deviceOfBlock(1, 2);
+    // A read answered after `since` may have been asked before it; the read after that one was asked after it.
+    const readAfter = async (since: number) => {
+      const once = await gateway.waitFor((s) => (s.devices[device]?.lastOk ?? 0) > since);
+      const lastOk = once.devices[device]?.lastOk ?? 0;
+      return gateway.waitFor((s) => (s.devices[device]?.lastOk ?? 0) > lastOk);
+    };
+    const faultAt = Date.now();
     await sim(gateway, "fault", "1/2", "stuck");
-    const afterFault = gateway.model.current().version;
-    const first = (await gateway.waitFor((s) => s.version > afterFault + 1)).value("block.voltage", row);
+    const first = (await readAfter(faultAt)).value("block.voltage", row);
+    const setAt = Date.now();
     await sim(gateway, "set", "1/2", "voltage", "+0.5");
-    const afterSet = gateway.model.current().version;
-    const later = await gateway.waitFor((s) => s.version > afterSet + 2);
+    const later = await readAfter(setAt);
     assert.equal(later.value("block.voltage", row), first);
     await sim(gateway, "fault", "1/2", "none");
   });
