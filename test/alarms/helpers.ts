@@ -1,6 +1,6 @@
 import type { Principal } from "../../src/core/adapter.js";
 import type { EventRecord } from "../../src/core/events.js";
-import type { TestGateway } from "../helpers/gateway.js";
+import { afterSweeps, type TestGateway } from "../helpers/gateway.js";
 
 export const admin: Principal = { user: "tester", roles: ["admin"], source: "test" };
 
@@ -59,10 +59,9 @@ export async function sim(gateway: TestGateway, ...args: string[]): Promise<void
   if (!result.ok) throw new Error(`sim ${args.join(" ")}: ${result.error}`);
 }
 
-/** Waits for `n` further snapshots, so the poller has read the simulator at least that many times. */
+/** Waits for `n` further sweeps of every bus, so the poller has read the simulator at least that many times. */
 export async function sweeps(gateway: TestGateway, n: number): Promise<void> {
-  const start = gateway.model.current().version;
-  await gateway.waitFor((s) => s.version >= start + n);
+  await afterSweeps(gateway, n);
 }
 
 /** One action on the plant: simulator words, a relay output switched through the gateway's command, or a pause. */

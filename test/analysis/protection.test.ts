@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { EventRecord } from "../../src/core/events.js";
 import { EventWatch } from "../alarms/helpers.js";
-import { allDevicesOk, sim, smallPlantYaml, startTestGateway, type TestGateway } from "../helpers/gateway.js";
+import {
+  afterSweeps,
+  allDevicesOk,
+  sim,
+  smallPlantYaml,
+  startTestGateway,
+  type TestGateway,
+} from "../helpers/gateway.js";
 
 /**
  * Protection outputs end to end: the real gateway polls the simulator (8 × 12 V VRLA blocks and a relay module) and
@@ -45,8 +52,7 @@ async function relaysBecome(gateway: TestGateway, want: Partial<Relays>, timeout
 
 /** Lets the gateway poll a few more times, so a wrong decision would have been taken by now. */
 async function settle(gateway: TestGateway, sweeps = 6): Promise<void> {
-  const start = gateway.model.current().version;
-  await gateway.waitFor((s) => s.version >= start + sweeps);
+  await afterSweeps(gateway, sweeps);
 }
 
 const output = (name: "load" | "charge", opened: boolean) => (r: EventRecord) =>

@@ -6,6 +6,7 @@ import { type GatewayConfig, gatewayConfigSchema } from "../../src/app/config-sc
 import { type Gateway, type GatewayOptions, startGateway } from "../../src/app/gateway.js";
 import type { Principal } from "../../src/core/adapter.js";
 import { formatConfigErrors, parseConfig } from "../../src/core/config/load.js";
+import type { PlantSnapshot } from "../../src/core/model.js";
 import { blockRow } from "../../src/core/topology.js";
 
 /** A small simulated plant: `strings` strings of `blocks` 12 V cell probes, one bus each, fast polling. */
@@ -83,4 +84,19 @@ export async function sim(gateway: Gateway, ...args: string[]): Promise<string> 
   const result = await gateway.commands.run(TEST_ADMIN, { kind: "sim", args });
   if (!result.ok) throw new Error(`sim ${args.join(" ")}: ${result.error}`);
   return result.message;
+}
+
+/**
+ * Resolves once every bus has finished `n` more sweeps (counted by the poller, not by snapshots: the model commits
+ * after each device read, so snapshot versions say nothing about how often the plant was read).
+ */
+export async function afterSweeps(gateway: Gateway, n = 1): Promise<PlantSnapshot> {
+  const count = () => gateway.health().find((h) => h.component === "poller")?.counters.sweeps ?? 0;
+  const target = count() + n * gateway.config.buses.length;
+  const deadline = Date.now() + 30_000;
+  while (count() < target) {
+    if (Date.now() > deadline) throw new Error(`fewer than ${n} sweeps per bus within 30 s`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return gateway.model.current();
 }

@@ -7,7 +7,7 @@ import type { ActiveAlarm } from "../../src/core/events.js";
 import { type PlantSnapshot, Q_COMM_LOST, Q_FAULT, Q_GOOD, Q_STALE, QUALITIES } from "../../src/core/model.js";
 import { POINTS, type PointId, pointById } from "../../src/core/points.js";
 import type { StringInfo } from "../../src/core/topology.js";
-import { allDevicesOk, startTestGateway, type TestGateway } from "../helpers/gateway.js";
+import { afterSweeps, allDevicesOk, startTestGateway, type TestGateway } from "../helpers/gateway.js";
 import { modbusPort, modbusYaml, testAuth } from "./helpers.js";
 
 /** The committed, generated register map is the table this test walks. */
@@ -162,8 +162,7 @@ describe("the generated register map read through an independent Modbus client",
   before(async () => {
     gateway = await startTestGateway(modbusYaml(), { services: [], auth: testAuth, controlSocket: false });
     await allDevicesOk(gateway);
-    const first = await gateway.waitFor((s) => s.version > 2);
-    await gateway.waitFor((s) => s.version > first.version + 1);
+    await afterSweeps(gateway, 2);
     // Freeze the model so the expectations and the wire come from the same snapshot.
     await gateway.poller.stop();
     const now = Date.now();
