@@ -7,9 +7,10 @@
  * this process's CPU time is the poller's alone. Two plants: 480 blocks of cell probes at 19200 baud (the demo's
  * layout, 4 buses) and 10,000 blocks behind 84 string masters at 115200 baud (4 buses).
  */
+
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -21,18 +22,10 @@ import { ModelStore } from "../src/core/model.js";
 import { Poller, type SweepReport } from "../src/core/poller/poller.js";
 import { coalesce, minimumReads, placeFields } from "../src/core/poller/read-plan.js";
 import { buildTopology } from "../src/core/topology.js";
+import { freePort } from "../test/helpers/ports.js";
 
 const { values } = parseArgs({ options: { sweeps: { type: "string", default: "8" } } });
 const SWEEPS = Number(values.sweeps);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
-}
 
 /** Profiles only the measuring window (BENCH_PROFILE=prefix writes prefix-<blocks>.cpuprofile). */
 async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {

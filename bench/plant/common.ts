@@ -1,33 +1,9 @@
-/**
- * Pieces shared by the whole-plant driver and its client processes: free ports, percentiles and the IPC messages
- * (validated with zod on arrival, like every other boundary).
- */
-import dgram from "node:dgram";
-import net from "node:net";
 import { z } from "zod";
+
+export { freePort } from "../../test/helpers/ports.js";
 
 /** The alarm the scenario raises: block voltage above the high alarm level (event 103). */
 export const SCENARIO_EVENT_ID = 103;
-
-/** A port that was free on 127.0.0.1 for both TCP and UDP a moment ago. */
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer();
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => {
-        const { port } = server.address() as net.AddressInfo;
-        server.close(() => resolve(port));
-      });
-    });
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const socket = dgram.createSocket("udp4");
-      socket.once("error", () => resolve(false));
-      socket.bind(port, "127.0.0.1", () => socket.close(() => resolve(true)));
-    });
-    if (udpFree) return port;
-  }
-}
 
 /** Percentile (nearest rank) of unsorted numbers; NaN for an empty list. */
 export function percentile(values: readonly number[], p: number): number {

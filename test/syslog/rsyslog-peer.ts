@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import dgram from "node:dgram";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
+import { freePort } from "../helpers/ports.js";
 import type { TestCertificates } from "./tls-certs.js";
 
 /** One line rsyslog wrote, split into the fields it parsed. */
@@ -17,26 +17,6 @@ export interface ParsedLine {
 }
 
 const TEMPLATE = "%hostname%|%app-name%|%msgid%|%syslogfacility%|%syslogseverity%|%structured-data%|%msg%\\n";
-
-/** A port that was free on 127.0.0.1 for both TCP and UDP a moment ago. */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer();
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => {
-        const { port } = server.address() as net.AddressInfo;
-        server.close(() => resolve(port));
-      });
-    });
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const socket = dgram.createSocket("udp4");
-      socket.once("error", () => resolve(false));
-      socket.bind(port, "127.0.0.1", () => socket.close(() => resolve(true)));
-    });
-    if (udpFree) return port;
-  }
-}
 
 /**
  * A real rsyslogd in the foreground, on 127.0.0.1 only: UDP, TCP and TLS (gtls driver, client certificate required)

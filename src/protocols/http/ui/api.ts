@@ -2,12 +2,14 @@
 /**
  * The REST client of the dashboard: same-origin fetch with the session cookie, the CSRF token on every change, and
  * errors as `ApiError` (status, stable code, field path) so forms can show them next to the field.
- * Types mirror the JSON of src/protocols/http/api.ts (the UI bundle cannot import zod schemas of the server).
+ * Types mirror the JSON of src/protocols/http/api.ts (the UI bundle cannot import zod schemas of the server); where
+ * the JSON is a core type as it stands, the core type is imported (type-only: nothing of core reaches the bundle).
  */
+import type { Role } from "../../../core/adapter.js";
+import type { ActiveAlarm, EventRecord, Severity } from "../../../core/events.js";
+import type { Quality } from "../../../core/model.js";
 
-export type Role = "viewer" | "operator" | "admin";
-export type Severity = "info" | "warning" | "critical";
-export type Quality = "good" | "stale" | "comm-lost" | "fault";
+export type { EventRecord, Quality, Role, Severity };
 
 export interface SessionInfo {
   readonly user: string;
@@ -74,36 +76,7 @@ export interface BlockPage {
   readonly blocks: BlockRow[];
 }
 
-export interface Alarm {
-  readonly id: number;
-  readonly eventId: number;
-  readonly name: string;
-  readonly severity: Severity;
-  readonly stringId?: number;
-  readonly block?: number;
-  readonly raisedAt: number;
-  readonly value?: number;
-  readonly threshold?: number;
-  readonly text: string;
-  readonly acknowledgedAt?: number;
-  readonly acknowledgedBy?: string;
-  readonly latched?: boolean;
-}
-
-export interface EventRecord {
-  readonly seq: number;
-  readonly time: number;
-  readonly kind: string;
-  readonly eventId: number;
-  readonly name: string;
-  readonly severity: Severity;
-  readonly stringId?: number;
-  readonly block?: number;
-  readonly value?: number;
-  readonly threshold?: number;
-  readonly user?: string;
-  readonly text: string;
-}
+export type Alarm = ActiveAlarm;
 
 export interface HistorySeries {
   readonly point: string;
