@@ -160,10 +160,8 @@ export class ConfigEditor implements SettingsView {
       (ok ? applied : pending).push(component.name);
     }
     // Sections no component owns (strings, buses, storage, logging …) take effect at the next start.
-    const owned = JSON.stringify(this.options.components.map((c) => c.section(after)));
-    const ownedBefore = JSON.stringify(this.options.components.map((c) => c.section(before)));
     const restartRequired =
-      pending.length > 0 || (JSON.stringify(before) !== JSON.stringify(after) && owned === ownedBefore);
+      pending.length > 0 || (changed.length === 0 && JSON.stringify(before) !== JSON.stringify(after));
     const shown = (v: unknown) => JSON.stringify(redactSecrets(v, String(keys.at(-1)))) ?? "(default)";
     this.options.commands.audit({
       name: "config-changed",
