@@ -311,7 +311,7 @@ export class SnmpAgent {
           if (!add(vb)) break fill;
           if (p < view.size) {
             positions[j] = p + 1;
-            lastOid[j] = (view.entry(p) as { oid: readonly number[] }).oid;
+            lastOid[j] = view.oidAt(p);
           }
         }
         if (allEnded) break;
@@ -329,13 +329,13 @@ export class SnmpAgent {
     for (let i = 0; i < pdu.varbinds.length; i++) {
       const vb = pdu.varbinds[i] as RequestVarbind;
       const at = view.find(vb.oid);
-      const entry = at >= 0 ? view.entry(at) : undefined;
-      if (!entry?.writable || !thresholds)
-        return this.errorResponse(pdu, entry || view.isUnderObject(vb.oid) ? ERR.notWritable : ERR.noAccess, i + 1);
+      const writable = at >= 0 ? view.writableAt(at) : undefined;
+      if (!writable || !thresholds)
+        return this.errorResponse(pdu, at >= 0 || view.isUnderObject(vb.oid) ? ERR.notWritable : ERR.noAccess, i + 1);
       if (vb.value.tag !== TAG.integer) return this.errorResponse(pdu, ERR.wrongType, i + 1);
       const raw = readInteger(pdu.buffer, vb.value);
       if (raw < -2147483648 || raw > 2147483647) return this.errorResponse(pdu, ERR.wrongValue, i + 1);
-      writes.push({ index: entry.writable.thresholdIndex, value: raw / entry.writable.scale });
+      writes.push({ index: writable.thresholdIndex, value: raw / writable.scale });
     }
     for (let i = 0; i < writes.length; i++) {
       const w = writes[i] as { index: number; value: number };

@@ -195,3 +195,114 @@ export function compareOid(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export function oidText(oid: ArrayLike<number>): string {
   return Array.prototype.join.call(oid, ".");
 }
+
+/**
+ * Encodes BER into one growing buffer that the agent reuses for every response, so a varbind costs no allocation:
+ * `open` a constructed TLV, write its content, `close` it (its length is filled in then, the content shifted when
+ * the length needs more than one byte). The bytes are the same as the `encode*` functions above produce.
+ */
+export class BerWriter {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(size = 1 << 16) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  /** A copy of what was written since `from` (the buffer itself is reused). */
+  copy(from = 0): Buffer {
+    return Buffer.from(this.buf.subarray(from, this.pos));
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(grown, 0, 0, this.pos);
+    this.buf = grown;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /** Starts a TLV whose content follows; returns the mark `close` needs. */
+  open(tag: number): number {
+    this.ensure(2);
+    this.buf[this.pos] = tag;
+    this.pos += 2;
+    return this.pos;
+  }
+
+  close(start: number): void {
+    const len = this.pos - start;
+    if (len < 0x80) {
+      this.buf[start - 1] = len;
+      return;
+    }
+    const extra = len < 0x100 ? 1 : len < 0x10000 ? 2 : 3;
+    this.ensure(extra);
+    this.buf.copyWithin(start + extra, start, this.pos);
+    this.buf[start - 1] = 0x80 | extra;
+    for (let i = 0; i < extra; i++) this.buf[start + i] = (len >> (8 * (extra - 1 - i))) & 0xff;
+    this.pos += extra;
+  }
+
+  integer(value: number, tag: number = TAG.integer): void {
+    let v = Math.trunc(value);
+    // Outside Integer32/Unsigned32 (or NaN) the general encoder decides, so the bytes stay identical.
+    if (!(v >= -2147483648 && v <= 0xffffffff)) {
+      this.bytes(encodeInteger(value, tag));
+      return;
+    }
+    let n = 1;
+    if (v >= 0) while (n < 5 && v >= 2 ** (8 * n - 1)) n++;
+    else while (n < 4 && v < -(2 ** (8 * n - 1))) n++;
+    this.ensure(2 + n);
+    const buf = this.buf;
+    buf[this.pos] = tag;
+    buf[this.pos + 1] = n;
+    const at = this.pos + 2;
+    for (let i = n - 1; i >= 0; i--) {
+      buf[at + i] = v & 0xff;
+      v = Math.floor(v / 256);
+    }
+    this.pos = at + n;
+  }
+
+  unsigned(value: number, tag: number): void {
+    this.integer(Math.max(0, Math.min(0xffffffff, Math.trunc(value))), tag);
+  }
+
+  octets(value: string | Uint8Array): void {
+    const start = this.open(TAG.octetString);
+    if (typeof value === "string") {
+      this.ensure(value.length * 3);
+      this.pos += this.buf.write(value, this.pos, "utf8");
+    } else this.bytes(value);
+    this.close(start);
+  }
+
+  oid(oid: readonly number[]): void {
+    const start = this.open(TAG.oid);
+    this.bytes(encodeOidContent(oid));
+    this.close(start);
+  }
+}
+
+/** The content bytes of sub-identifiers after the first two (appended to an encoded OID prefix). */
+export function encodeSubIdentifiers(ids: ArrayLike<number>): Buffer {
+  const bytes: number[] = [];
+  for (let i = 0; i < ids.length; i++) {
+    let v = ids[i] as number;
+    const tmp = [v & 0x7f];
+    v = Math.floor(v / 128);
+    while (v > 0) {
+      tmp.unshift((v & 0x7f) | 0x80);
+      v = Math.floor(v / 128);
+    }
+    bytes.push(...tmp);
+  }
+  return Buffer.from(bytes);
+}

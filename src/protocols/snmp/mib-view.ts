@@ -1,23 +1,22 @@
 /**
- * What the agent serves: one sorted OID index over the MIB-2 system group, the SNMP/engine/USM counters and our
- * MIB, with the wire encoding of each varbind cached per snapshot. Lookups are binary searches; GETNEXT/GETBULK
- * walk the array, so a bulk step costs O(1) per varbind instead of re-sorting sibling keys.
+ * What the agent serves: the MIB-2 system group, the SNMP/engine/USM counters, BATTERY-MIB and our MIB, as an ordered
+ * list of segments. A segment is a table (or a scalar group, a table with the one row `.0`): its column OIDs, its
+ * sorted row indexes and one writer per column. Cells are never materialised: position i of the view maps to
+ * (segment, column, row) in column-major order, its OID is column OID + row index and its value is encoded on
+ * demand straight into the response buffer. Lookups are binary searches over segments, columns and rows; a
+ * GETNEXT/GETBULK step is the next position, so a bulk step costs O(1) per varbind.
+ *
+ * At 10,000 blocks this holds about 1 MB instead of one object, OID array and closure per cell (94 MB, see
+ * docs/benchmarks.md). There is no per-snapshot encoding cache: the model commits after every device read, so a
+ * cache would be thrown away many times during one walk, and encoding a cell into the response costs about as much
+ * as copying a cached one.
  */
 import type { ActiveAlarm } from "../../core/events.js";
 import { type PlantSnapshot, Q_GOOD } from "../../core/model.js";
 import { type PointId, pointById } from "../../core/points.js";
-import type { PlantTopology } from "../../core/topology.js";
-import { BATTERY_COLUMNS, BATTERY_TABLE_OID, batteryInstances } from "./battery-mib.js";
-import {
-  compareOid,
-  encodeInteger,
-  encodeOctetString,
-  encodeOid,
-  encodeOidContent,
-  encodeUnsigned,
-  header,
-  TAG,
-} from "./ber.js";
+import type { PlantTopology, StringInfo } from "../../core/topology.js";
+import { BATTERY_COLUMNS, BATTERY_TABLE_OID } from "./battery-mib.js";
+import { BerWriter, compareOid, encodeOid, encodeOidContent, encodeSubIdentifiers, TAG } from "./ber.js";
 import {
   ALARM_TABLE,
   BLOCK_TABLE,
@@ -35,15 +34,14 @@ import {
   toWireInteger,
 } from "./mapping.js";
 
-/** A readable (or writable) instance: its OID, how to encode its value, and whether the value is per-snapshot. */
-export interface Entry {
-  readonly oid: readonly number[];
-  /** Encodes the value TLV. */
-  readonly read: (snapshot: PlantSnapshot) => Buffer;
-  /** True when the value only changes with the snapshot (so its encoding can be cached). */
-  readonly cacheable: boolean;
-  /** Present on writable instances: the syntax a SET must carry. */
-  readonly writable?: { readonly syntax: Syntax; readonly thresholdIndex: number; readonly scale: number };
+/** Encodes the value TLV of one cell; `row` is the segment's row id (a model row, an alarm's position, ...). */
+export type CellWriter = (w: BerWriter, snapshot: PlantSnapshot, row: number) => void;
+
+/** What a SET of an instance must carry and where it goes. */
+export interface Writable {
+  readonly syntax: Syntax;
+  readonly thresholdIndex: number;
+  readonly scale: number;
 }
 
 /** A runtime-writable alarm setting, exposed by whoever owns the alarm thresholds. */
@@ -123,28 +121,35 @@ const SNMP_ENGINE = [1, 3, 6, 1, 6, 3, 10, 2, 1];
 const MPD_STATS = [1, 3, 6, 1, 6, 3, 11, 2, 1];
 export const USM_STATS = [1, 3, 6, 1, 6, 3, 15, 1, 1];
 
-const truth = (b: boolean) => encodeInteger(b ? 1 : 2);
-
-function encodeSyntaxValue(syntax: Syntax, value: number | string | undefined): Buffer {
+function writeSyntaxValue(w: BerWriter, syntax: Syntax, value: number | string | undefined): void {
   switch (syntax.kind) {
     case "text":
-      return encodeOctetString(String(value ?? ""));
+      w.octets(String(value ?? ""));
+      return;
     case "integer":
-      return encodeInteger(toWireInteger(typeof value === "number" ? value : undefined, syntax.scale));
+      w.integer(toWireInteger(typeof value === "number" ? value : undefined, syntax.scale));
+      return;
     case "enum":
-      return encodeInteger(typeof value === "number" && Number.isFinite(value) ? Math.round(value) : 0);
+      w.integer(typeof value === "number" && Number.isFinite(value) ? Math.round(value) : 0);
+      return;
     case "truth":
-      return truth(typeof value === "number" && value !== 0 && Number.isFinite(value));
+      w.integer(typeof value === "number" && value !== 0 && Number.isFinite(value) ? 1 : 2);
+      return;
     case "quality":
-      return encodeInteger((typeof value === "number" ? value : 1) + 1);
+      w.integer((typeof value === "number" ? value : 1) + 1);
+      return;
     case "severity":
-      return encodeInteger(typeof value === "number" ? value : 1);
+      w.integer(typeof value === "number" ? value : 1);
+      return;
     case "unsigned":
-      return encodeUnsigned(typeof value === "number" && Number.isFinite(value) ? value : 0, TAG.gauge32);
+      w.unsigned(typeof value === "number" && Number.isFinite(value) ? value : 0, TAG.gauge32);
+      return;
     case "counter":
-      return encodeUnsigned(typeof value === "number" ? value : 0, TAG.counter32);
+      w.unsigned(typeof value === "number" ? value : 0, TAG.counter32);
+      return;
     case "index":
-      return encodeUnsigned(typeof value === "number" ? value : 0, TAG.gauge32);
+      w.unsigned(typeof value === "number" ? value : 0, TAG.gauge32);
+      return;
   }
 }
 
@@ -158,14 +163,26 @@ function rowQuality(snapshot: PlantSnapshot, points: readonly PointId[], row: nu
   return worst;
 }
 
-function pointReader(object: ObjectDef): (snapshot: PlantSnapshot, row: number) => Buffer {
+function pointWriter(object: ObjectDef): CellWriter {
   const point = object.point;
   if (!point) throw new Error(`${object.name} is not a point object`);
   const id = point.id as PointId;
-  if (point.status)
-    return (snapshot, row) => encodeSyntaxValue({ kind: "quality" }, snapshot.column(id).quality[row] ?? 1);
+  if (point.status) return (w, snapshot, row) => w.integer((snapshot.column(id).quality[row] ?? 1) + 1);
   const syntax = object.syntax;
-  return (snapshot, row) => encodeSyntaxValue(syntax, snapshot.column(id).values[row]);
+  return (w, snapshot, row) => writeSyntaxValue(w, syntax, snapshot.column(id).values[row]);
+}
+
+/** A cell whose encoding never changes. */
+const constant =
+  (encoded: Buffer): CellWriter =>
+  (w) =>
+    w.bytes(encoded);
+
+/** Encodes one value once, for constant cells. */
+function encodeOnce(write: (w: BerWriter) => void): Buffer {
+  const w = new BerWriter(64);
+  write(w);
+  return w.copy();
 }
 
 function column(table: TableDef, name: string): ObjectDef {
@@ -179,88 +196,255 @@ const measured = (scope: "string" | "block") =>
     .filter((c) => c.point && !c.point.status && pointById(c.point.id)?.source === "measured")
     .map((c) => c.point?.id as PointId);
 
+interface SegmentColumn {
+  readonly oid: readonly number[];
+  /** Encoded content of `oid` (the row index's sub-identifiers follow it). */
+  readonly oidContent: Buffer;
+  readonly write: CellWriter;
+  readonly writable?: (row: number) => Writable;
+}
+
+interface ColumnSpec {
+  readonly oid: readonly number[];
+  readonly write: CellWriter;
+  readonly writable?: (row: number) => Writable;
+}
+
+interface RowSpec {
+  readonly index: readonly number[];
+  /** Passed to the column writers. */
+  readonly row: number;
+}
+
 /**
- * Builds the static part of the index (everything whose rows do not change at runtime) once; alarm and threshold
- * rows are merged in when they change.
+ * Columns x rows in column-major (OID) order. Columns must be sorted and none a prefix of another; rows sorted by
+ * index, all indexes of the same length.
+ */
+class Segment {
+  readonly columns: readonly SegmentColumn[];
+  readonly rowCount: number;
+  readonly size: number;
+  private readonly width: number;
+  /** Row indexes, `width` sub-identifiers per row. */
+  private readonly index: Float64Array;
+  private readonly rowIds: Int32Array;
+  /** Encoded sub-identifiers of every row's index, one after the other. */
+  private readonly indexContent: Buffer;
+  private readonly indexOffsets: Uint32Array;
+
+  constructor(columns: readonly ColumnSpec[], rows: readonly RowSpec[]) {
+    this.columns = columns.map((c) => ({ ...c, oidContent: encodeOidContent(c.oid) }));
+    for (let c = 1; c < columns.length; c++)
+      if (compareOid((columns[c - 1] as ColumnSpec).oid, (columns[c] as ColumnSpec).oid) >= 0)
+        throw new Error(`columns out of order at ${(columns[c] as ColumnSpec).oid.join(".")}`);
+    this.rowCount = rows.length;
+    this.size = columns.length * rows.length;
+    this.width = rows[0]?.index.length ?? 0;
+    this.index = new Float64Array(rows.length * this.width);
+    this.rowIds = new Int32Array(rows.length);
+    this.indexOffsets = new Uint32Array(rows.length + 1);
+    const parts: Buffer[] = [];
+    let offset = 0;
+    rows.forEach((r, i) => {
+      if (r.index.length !== this.width) throw new Error("row indexes of different lengths");
+      if (i > 0 && compareOid((rows[i - 1] as RowSpec).index, r.index) >= 0) throw new Error("rows out of order");
+      this.index.set(r.index, i * this.width);
+      this.rowIds[i] = r.row;
+      const encoded = encodeSubIdentifiers(r.index);
+      parts.push(encoded);
+      this.indexOffsets[i] = offset;
+      offset += encoded.length;
+    });
+    this.indexOffsets[rows.length] = offset;
+    this.indexContent = Buffer.concat(parts);
+  }
+
+  oid(cell: number): number[] {
+    const c = Math.floor(cell / this.rowCount);
+    const r = cell - c * this.rowCount;
+    const out = [...(this.columns[c] as SegmentColumn).oid];
+    for (let i = 0; i < this.width; i++) out.push(this.index[r * this.width + i] as number);
+    return out;
+  }
+
+  writable(cell: number): Writable | undefined {
+    const c = Math.floor(cell / this.rowCount);
+    return (this.columns[c] as SegmentColumn).writable?.(this.rowIds[cell - c * this.rowCount] as number);
+  }
+
+  /** Writes the varbind SEQUENCE { name, value } of `cell`. */
+  writeVarbind(w: BerWriter, cell: number, snapshot: PlantSnapshot): void {
+    const c = Math.floor(cell / this.rowCount);
+    const r = cell - c * this.rowCount;
+    const column = this.columns[c] as SegmentColumn;
+    const varbind = w.open(TAG.sequence);
+    const name = w.open(TAG.oid);
+    w.bytes(column.oidContent);
+    w.bytes(this.indexContent.subarray(this.indexOffsets[r], this.indexOffsets[r + 1]));
+    w.close(name);
+    column.write(w, snapshot, this.rowIds[r] as number);
+    w.close(varbind);
+  }
+
+  /** Number of cells whose OID is <= `oid`. */
+  countAtOrBefore(oid: readonly number[]): number {
+    const columns = this.columns;
+    // Columns entirely before `oid` form a prefix of the sorted list; at most one column has `oid` under it.
+    let lo = 0;
+    let hi = columns.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (prefixCompare((columns[mid] as SegmentColumn).oid, oid) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    let count = lo * this.rowCount;
+    const under = columns[lo];
+    if (under && prefixCompare(under.oid, oid) === 0) count += this.rowsAtOrBefore(oid, under.oid.length);
+    return count;
+  }
+
+  /** Number of rows whose index is <= oid[from..]. */
+  private rowsAtOrBefore(oid: readonly number[], from: number): number {
+    let lo = 0;
+    let hi = this.rowCount;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.compareRow(mid, oid, from) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private compareRow(r: number, oid: readonly number[], from: number): number {
+    const rest = oid.length - from;
+    const n = Math.min(this.width, rest);
+    const base = r * this.width;
+    for (let i = 0; i < n; i++) {
+      const d = (this.index[base + i] as number) - (oid[from + i] as number);
+      if (d !== 0) return d;
+    }
+    return this.width - rest;
+  }
+}
+
+/**
+ * Compares `column` with the first `column.length` sub-identifiers of `oid`: < 0 when every cell of the column
+ * sorts before `oid`, > 0 when every cell sorts after it, 0 when `oid` lies under the column.
+ */
+function prefixCompare(column: readonly number[], oid: readonly number[]): number {
+  const n = Math.min(column.length, oid.length);
+  for (let i = 0; i < n; i++) {
+    const d = (column[i] as number) - (oid[i] as number);
+    if (d !== 0) return d;
+  }
+  return oid.length < column.length ? 1 : 0;
+}
+
+/** A scalar group as a segment: its objects are the columns, `.0` the one row. */
+function scalars(base: readonly number[], objects: readonly [number, CellWriter][]): Segment {
+  return new Segment(
+    objects.map(([sub, write]) => ({ oid: [...base, sub], write })),
+    [{ index: [0], row: 0 }],
+  );
+}
+
+/**
+ * The whole view. The static segments are built once; the alarm and threshold segments are rebuilt when the
+ * alarm list or the set of settings changes.
  */
 export class MibView {
-  private readonly before: Entry[] = [];
-  private readonly after: Entry[] = [];
-  private entries: Entry[] = [];
+  private readonly before: Segment[] = [];
+  private readonly after: Segment[] = [];
+  private counterSegment: Segment | undefined;
+  private segments: Segment[] = [];
+  /** Position of the first cell of each segment. */
+  private starts: number[] = [];
+  /** OID of the first cell of each segment. */
+  private firsts: number[][] = [];
+  private total = 0;
   private alarmsRef: readonly ActiveAlarm[] | undefined;
+  private alarmSegment: Segment | undefined;
+  private thresholdsRef: readonly ThresholdSetting[] | undefined;
   private thresholdsKey = "";
-  private cacheVersion = -1;
-  private cache: (Buffer | undefined)[] = [];
+  private thresholdSegment: Segment | undefined;
+  private built = false;
   /** OIDs of every object (scalar without `.0`, column), to tell noSuchObject from noSuchInstance. */
   private readonly objects = new Set<string>();
+  /** For `varbind`, which returns a copy. */
+  private readonly scratch = new BerWriter(256);
 
   constructor(private readonly sources: ViewSources) {
     this.buildStatic();
   }
 
   get size(): number {
-    return this.entries.length;
+    return this.total;
   }
 
-  /** Brings the index up to date with `snapshot`; returns it for chaining. */
+  /** Brings the view up to date with `snapshot`; returns it for chaining. */
   sync(snapshot: PlantSnapshot): this {
-    const thresholdList = this.sources.thresholds?.list() ?? [];
-    const thresholdsKey = thresholdList.map((t) => t.index).join(",");
-    if (snapshot.alarms !== this.alarmsRef || thresholdsKey !== this.thresholdsKey || this.entries.length === 0) {
+    let changed = !this.built;
+    if (snapshot.alarms !== this.alarmsRef) {
       this.alarmsRef = snapshot.alarms;
-      this.thresholdsKey = thresholdsKey;
-      this.entries = this.before.concat(this.alarmEntries(snapshot.alarms), this.after);
-      this.insertThresholds(thresholdList);
-      this.cacheVersion = -1;
+      this.alarmSegment = this.alarmSegmentOf(snapshot.alarms);
+      changed = true;
     }
-    if (this.cacheVersion !== snapshot.version) {
-      this.cacheVersion = snapshot.version;
-      this.cache = new Array(this.entries.length);
+    // The settings list is the same array until the configuration changes; its key is only rebuilt then.
+    const thresholdList = this.sources.thresholds?.list() ?? [];
+    if (thresholdList !== this.thresholdsRef) {
+      this.thresholdsRef = thresholdList;
+      const key = thresholdList.map((t) => t.index).join(",");
+      if (key !== this.thresholdsKey || !this.built) {
+        this.thresholdsKey = key;
+        this.thresholdSegment = this.thresholdSegmentOf(thresholdList);
+        changed = true;
+      }
     }
+    if (changed) this.assemble();
     return this;
-  }
-
-  entry(i: number): Entry | undefined {
-    return this.entries[i];
   }
 
   /** Index of the exact OID, or -1. */
   find(oid: readonly number[]): number {
-    let lo = 0;
-    let hi = this.entries.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const c = compareOid((this.entries[mid] as Entry).oid, oid);
-      if (c === 0) return mid;
-      if (c < 0) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
+    const at = this.next(oid) - 1;
+    return at >= 0 && compareOid(this.oidAt(at), oid) === 0 ? at : -1;
   }
 
-  /** Index of the first entry strictly after `oid` (may be `size` = end of MIB view). */
+  /** Index of the first instance strictly after `oid` (may be `size` = end of MIB view). */
   next(oid: readonly number[]): number {
     let lo = 0;
-    let hi = this.entries.length;
+    let hi = this.segments.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (compareOid((this.entries[mid] as Entry).oid, oid) <= 0) lo = mid + 1;
+      if (compareOid(this.firsts[mid] as number[], oid) <= 0) lo = mid + 1;
       else hi = mid;
     }
-    return lo;
+    if (lo === 0) return 0;
+    return (this.starts[lo - 1] as number) + (this.segments[lo - 1] as Segment).countAtOrBefore(oid);
   }
 
-  /** The encoded varbind (SEQUENCE { name, value }) of entry `i`. */
+  oidAt(i: number): number[] {
+    const k = this.segmentAt(i);
+    return (this.segments[k] as Segment).oid(i - (this.starts[k] as number));
+  }
+
+  /** The SET target of instance `i`, when it is writable. */
+  writableAt(i: number): Writable | undefined {
+    const k = this.segmentAt(i);
+    return (this.segments[k] as Segment).writable(i - (this.starts[k] as number));
+  }
+
+  /** Writes the varbind (SEQUENCE { name, value }) of instance `i`. */
+  writeVarbind(w: BerWriter, i: number, snapshot: PlantSnapshot): void {
+    const k = this.segmentAt(i);
+    (this.segments[k] as Segment).writeVarbind(w, i - (this.starts[k] as number), snapshot);
+  }
+
+  /** The encoded varbind of instance `i`, as its own buffer. */
   varbind(i: number, snapshot: PlantSnapshot): Buffer {
-    const cached = this.cache[i];
-    if (cached) return cached;
-    const e = this.entries[i] as Entry;
-    const name = encodeOidContent(e.oid);
-    const value = e.read(snapshot);
-    const len = 2 + name.length + value.length;
-    const vb = Buffer.concat([header(TAG.sequence, len), header(TAG.oid, name.length), name, value]);
-    if (e.cacheable) this.cache[i] = vb;
-    return vb;
+    this.scratch.pos = 0;
+    this.writeVarbind(this.scratch, i, snapshot);
+    return this.scratch.copy();
   }
 
   /** True when `oid` names an instance of a known object (GET then answers noSuchInstance, not noSuchObject). */
@@ -269,140 +453,151 @@ export class MibView {
     return false;
   }
 
-  private scalar(
-    base: readonly number[],
-    sub: number,
-    read: (snapshot: PlantSnapshot) => Buffer,
-    cacheable: boolean,
-    into: Entry[],
-  ) {
-    this.objects.add([...base, sub].join("."));
-    into.push({ oid: [...base, sub, 0], read, cacheable });
+  private segmentAt(i: number): number {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.starts[mid] as number) <= i) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  private assemble(): void {
+    const ours = [this.alarmSegment, this.counterSegment, this.thresholdSegment];
+    const all = [...this.before, ...ours, ...this.after].filter((s): s is Segment => s !== undefined && s.size > 0);
+    this.segments = all;
+    this.starts = [];
+    this.firsts = [];
+    let at = 0;
+    for (const s of all) {
+      this.starts.push(at);
+      this.firsts.push(s.oid(0));
+      at += s.size;
+    }
+    this.total = at;
+    this.built = true;
+  }
+
+  private table(
+    table: TableDef,
+    rows: readonly RowSpec[],
+    writers: ReadonlyMap<string, CellWriter>,
+    writable?: ReadonlyMap<string, (row: number) => Writable>,
+  ): Segment {
+    const columns: ColumnSpec[] = [];
+    for (const col of table.columns) {
+      if (col.access === "not-accessible") continue;
+      const write = writers.get(col.name);
+      if (!write) throw new Error(`no writer for ${col.name}`);
+      const oid = [...table.oid, 1, col.sub];
+      this.objects.add(oid.join("."));
+      const w = writable?.get(col.name);
+      columns.push(w ? { oid, write, writable: w } : { oid, write });
+    }
+    return new Segment(columns, rows);
+  }
+
+  private scalarGroup(base: readonly number[], objects: readonly [number, CellWriter][]): Segment {
+    for (const [sub] of objects) this.objects.add([...base, sub].join("."));
+    return scalars(base, objects);
   }
 
   private buildStatic(): void {
     const s = this.sources;
     const { topology } = s;
     const site = topology.site;
-    const constant = (b: Buffer) => () => b;
-    const before = this.before;
+    const text = (t: string | Buffer) => constant(encodeOnce((w) => w.octets(t)));
+    const int = (v: number) => constant(encodeOnce((w) => w.integer(v)));
+    const c = s.counters;
+    const counter =
+      (get: () => number): CellWriter =>
+      (w) =>
+        w.unsigned(get(), TAG.counter32);
     // MIB-2 system group (RFC 3418).
     const descr = `bms-gateway ${s.softwareVersion}: battery-monitoring gateway, ${topology.strings.length} strings, ${topology.blockCount} blocks`;
-    this.scalar(SYSTEM, 1, constant(encodeOctetString(descr)), true, before);
-    this.scalar(SYSTEM, 2, constant(encodeOid(PRODUCT_OID)), true, before);
-    this.scalar(SYSTEM, 3, () => encodeUnsigned(s.upTime(), TAG.timeTicks), false, before);
-    this.scalar(SYSTEM, 4, constant(encodeOctetString(site.contact)), true, before);
-    this.scalar(SYSTEM, 5, constant(encodeOctetString(site.name)), true, before);
-    this.scalar(SYSTEM, 6, constant(encodeOctetString(site.location)), true, before);
-    this.scalar(SYSTEM, 7, constant(encodeInteger(72)), true, before);
+    this.before.push(
+      this.scalarGroup(SYSTEM, [
+        [1, text(descr)],
+        [2, constant(encodeOid(PRODUCT_OID))],
+        [3, (w) => w.unsigned(s.upTime(), TAG.timeTicks)],
+        [4, text(site.contact)],
+        [5, text(site.name)],
+        [6, text(site.location)],
+        [7, int(72)],
+      ]),
+    );
     // snmp group (RFC 3418).
-    const c = s.counters;
-    const counter = (get: () => number) => () => encodeUnsigned(get(), TAG.counter32);
-    const snmpGroup: [number, () => number][] = [
-      [1, () => c.inPkts],
-      [2, () => c.outPkts],
-      [3, () => c.inBadVersions],
-      [4, () => c.inBadCommunityNames],
-      [5, () => c.inBadCommunityUses],
-      [6, () => c.inAsnParseErrs],
-    ];
-    for (const [sub, get] of snmpGroup) this.scalar(SNMP_GROUP, sub, counter(get), false, before);
-    this.scalar(SNMP_GROUP, 30, constant(encodeInteger(2)), true, before);
-    this.scalar(
-      SNMP_GROUP,
-      31,
-      counter(() => c.silentDrops),
-      false,
-      before,
+    this.before.push(
+      this.scalarGroup(SNMP_GROUP, [
+        [1, counter(() => c.inPkts)],
+        [2, counter(() => c.outPkts)],
+        [3, counter(() => c.inBadVersions)],
+        [4, counter(() => c.inBadCommunityNames)],
+        [5, counter(() => c.inBadCommunityUses)],
+        [6, counter(() => c.inAsnParseErrs)],
+        [30, int(2)],
+        [31, counter(() => c.silentDrops)],
+        [32, counter(() => 0)],
+      ]),
     );
-    this.scalar(SNMP_GROUP, 32, constant(encodeUnsigned(0, TAG.counter32)), true, before);
-    // BATTERY-MIB (RFC 7577, mib-2 233) sorts between the snmp group and enterprises.
-    for (const c of BATTERY_COLUMNS) this.objects.add([...BATTERY_TABLE_OID, 1, c.sub].join("."));
-    for (const { oid, column, string } of batteryInstances(topology))
-      before.push({ oid, read: (snapshot) => column.read(snapshot, string), cacheable: true });
-    this.buildOurs(before);
+    // BATTERY-MIB (RFC 7577, mib-2 233) sorts between the snmp group and enterprises; one row per string.
+    const strings = [...topology.strings].sort((a, b) => a.id - b.id);
+    const byRow = new Map<number, StringInfo>(strings.map((x) => [x.index, x]));
+    const batteryColumns: ColumnSpec[] = BATTERY_COLUMNS.map((col) => {
+      const oid = [...BATTERY_TABLE_OID, 1, col.sub];
+      this.objects.add(oid.join("."));
+      return { oid, write: (w, snapshot, row) => w.bytes(col.read(snapshot, byRow.get(row) as StringInfo)) };
+    });
+    this.before.push(
+      new Segment(
+        batteryColumns,
+        strings.map((x) => ({ index: [x.id], row: x.index })),
+      ),
+    );
+    this.buildOurs(strings);
     // snmpEngine group, MPD and USM stats (RFC 3411, 3412, 3414) sort after enterprises.
-    const after = this.after;
-    this.scalar(SNMP_ENGINE, 1, constant(encodeOctetString(s.engineId)), true, after);
-    this.scalar(SNMP_ENGINE, 2, constant(encodeInteger(s.engineBoots)), true, after);
-    this.scalar(SNMP_ENGINE, 3, () => encodeInteger(s.engineTime()), false, after);
-    this.scalar(SNMP_ENGINE, 4, constant(encodeInteger(65507)), true, after);
-    this.scalar(
-      MPD_STATS,
-      1,
-      counter(() => c.unknownSecurityModels),
-      false,
-      after,
+    this.after.push(
+      this.scalarGroup(SNMP_ENGINE, [
+        [1, text(s.engineId)],
+        [2, int(s.engineBoots)],
+        [3, (w) => w.integer(s.engineTime())],
+        [4, int(65507)],
+      ]),
+      this.scalarGroup(MPD_STATS, [
+        [1, counter(() => c.unknownSecurityModels)],
+        [2, counter(() => c.invalidMsgs)],
+        [3, counter(() => c.unknownPduHandlers)],
+      ]),
+      this.scalarGroup(USM_STATS, [
+        [1, counter(() => c.unsupportedSecLevels)],
+        [2, counter(() => c.notInTimeWindows)],
+        [3, counter(() => c.unknownUserNames)],
+        [4, counter(() => c.unknownEngineIds)],
+        [5, counter(() => c.wrongDigests)],
+        [6, counter(() => c.decryptionErrors)],
+      ]),
     );
-    this.scalar(
-      MPD_STATS,
-      2,
-      counter(() => c.invalidMsgs),
-      false,
-      after,
-    );
-    this.scalar(
-      MPD_STATS,
-      3,
-      counter(() => c.unknownPduHandlers),
-      false,
-      after,
-    );
-    const usm: [number, () => number][] = [
-      [1, () => c.unsupportedSecLevels],
-      [2, () => c.notInTimeWindows],
-      [3, () => c.unknownUserNames],
-      [4, () => c.unknownEngineIds],
-      [5, () => c.wrongDigests],
-      [6, () => c.decryptionErrors],
-    ];
-    for (const [sub, get] of usm) this.scalar(USM_STATS, sub, counter(get), false, after);
   }
 
-  private tableEntries(
-    table: TableDef,
-    rows: readonly { index: readonly number[]; row: number }[],
-    readers: ReadonlyMap<string, (snapshot: PlantSnapshot, row: number) => Buffer>,
-    cacheable: (c: ObjectDef) => boolean,
-  ): Entry[] {
-    const out: Entry[] = [];
-    const entryOid = [...table.oid, 1];
-    for (const col of table.columns) {
-      if (col.access === "not-accessible") continue;
-      const read = readers.get(col.name);
-      if (!read) throw new Error(`no reader for ${col.name}`);
-      const colOid = [...entryOid, col.sub];
-      this.objects.add(colOid.join("."));
-      const isCacheable = cacheable(col);
-      for (const r of rows) {
-        const row = r.row;
-        out.push({ oid: [...colOid, ...r.index], read: (snapshot) => read(snapshot, row), cacheable: isCacheable });
-      }
-    }
-    return out;
-  }
-
-  private buildOurs(into: Entry[]): void {
+  private buildOurs(strings: readonly StringInfo[]): void {
     const s = this.sources;
     const { topology } = s;
     const site = topology.site;
-    const text = (t: string) => {
-      const b = encodeOctetString(t);
-      return () => b;
-    };
-    const ident = [
-      text("bms-gateway"),
-      text(s.softwareVersion),
-      text(site.name),
-      text(site.location),
-      text(site.contact),
-    ];
-    IDENTITY.objects.forEach((o, i) => {
-      this.scalar(IDENTITY.oid, o.sub, ident[i] as () => Buffer, true, into);
-    });
-    const gauge = (get: (snapshot: PlantSnapshot) => number) => (snapshot: PlantSnapshot) =>
-      encodeUnsigned(get(snapshot), TAG.gauge32);
-    const plant: Record<string, (snapshot: PlantSnapshot) => Buffer> = {
+    const text = (t: string) => constant(encodeOnce((w) => w.octets(t)));
+    const ident = [s.softwareVersion, site.name, site.location, site.contact];
+    this.before.push(
+      this.scalarGroup(
+        IDENTITY.oid,
+        IDENTITY.objects.map((o, i) => [o.sub, text(i === 0 ? "bms-gateway" : (ident[i - 1] as string))]),
+      ),
+    );
+    const gauge =
+      (get: (snapshot: PlantSnapshot) => number): CellWriter =>
+      (w, snapshot) =>
+        w.unsigned(get(snapshot), TAG.gauge32);
+    const plant: Record<string, CellWriter> = {
       bmsPlantStringCount: gauge(() => topology.strings.length),
       bmsPlantBlockCount: gauge(() => topology.blockCount),
       bmsPlantAlarmsCritical: gauge((x) => x.alarmSummary.critical),
@@ -410,108 +605,106 @@ export class MibView {
       bmsPlantAlarmsInfo: gauge((x) => x.alarmSummary.info),
       bmsPlantAlarmsUnacknowledged: gauge((x) => x.alarmSummary.unacknowledged),
     };
-    for (const o of PLANT.objects) {
-      const read = plant[o.name] ?? ((snapshot: PlantSnapshot) => pointReader(o)(snapshot, 0));
-      this.scalar(PLANT.oid, o.sub, read, true, into);
-    }
-    // String table, indexed by string id.
-    const stringReaders = new Map<string, (snapshot: PlantSnapshot, row: number) => Buffer>();
-    const stringNames = topology.strings.map((x) => encodeOctetString(x.name));
-    const stringBlocks = topology.strings.map((x) => encodeUnsigned(x.blockCount, TAG.gauge32));
-    const stringMeasured = measured("string");
-    stringReaders.set("bmsStringName", (_, row) => stringNames[row] as Buffer);
-    stringReaders.set("bmsStringBlockCount", (_, row) => stringBlocks[row] as Buffer);
-    stringReaders.set("bmsStringStatus", (snapshot, row) =>
-      encodeInteger(rowQuality(snapshot, stringMeasured, row) + 1),
+    this.before.push(
+      this.scalarGroup(
+        PLANT.oid,
+        PLANT.objects.map((o) => {
+          const write = plant[o.name];
+          if (write) return [o.sub, write];
+          const point = pointWriter(o);
+          return [o.sub, (w, snapshot) => point(w, snapshot, 0)];
+        }),
+      ),
     );
-    for (const col of STRING_TABLE.columns) if (col.point) stringReaders.set(col.name, pointReader(col));
-    const stringRows = [...topology.strings].sort((a, b) => a.id - b.id).map((x) => ({ index: [x.id], row: x.index }));
-    for (const e of this.tableEntries(STRING_TABLE, stringRows, stringReaders, () => true)) into.push(e);
+    // String table, indexed by string id.
+    const stringWriters = new Map<string, CellWriter>();
+    const stringNames = new Map(strings.map((x) => [x.index, encodeOnce((w) => w.octets(x.name))]));
+    const stringBlocks = new Map(
+      strings.map((x) => [x.index, encodeOnce((w) => w.unsigned(x.blockCount, TAG.gauge32))]),
+    );
+    const stringMeasured = measured("string");
+    stringWriters.set("bmsStringName", (w, _, row) => w.bytes(stringNames.get(row) as Buffer));
+    stringWriters.set("bmsStringBlockCount", (w, _, row) => w.bytes(stringBlocks.get(row) as Buffer));
+    stringWriters.set("bmsStringStatus", (w, snapshot, row) =>
+      w.integer(rowQuality(snapshot, stringMeasured, row) + 1),
+    );
+    for (const col of STRING_TABLE.columns) if (col.point) stringWriters.set(col.name, pointWriter(col));
+    const stringRows = strings.map((x) => ({ index: [x.id], row: x.index }));
+    this.before.push(this.table(STRING_TABLE, stringRows, stringWriters));
     // Block table, indexed by (string id, block number).
-    const blockReaders = new Map<string, (snapshot: PlantSnapshot, row: number) => Buffer>();
+    const blockWriters = new Map<string, CellWriter>();
     const blockMeasured = measured("block");
-    blockReaders.set("bmsBlockStatus", (snapshot, row) => encodeInteger(rowQuality(snapshot, blockMeasured, row) + 1));
-    for (const col of BLOCK_TABLE.columns) if (col.point) blockReaders.set(col.name, pointReader(col));
-    const blockRows: { index: number[]; row: number }[] = [];
-    for (const x of [...topology.strings].sort((a, b) => a.id - b.id))
+    blockWriters.set("bmsBlockStatus", (w, snapshot, row) => w.integer(rowQuality(snapshot, blockMeasured, row) + 1));
+    for (const col of BLOCK_TABLE.columns) if (col.point) blockWriters.set(col.name, pointWriter(col));
+    const blockRows: RowSpec[] = [];
+    for (const x of strings)
       for (let b = 1; b <= x.blockCount; b++) blockRows.push({ index: [x.id, b], row: x.firstBlockRow + b - 1 });
-    for (const e of this.tableEntries(BLOCK_TABLE, blockRows, blockReaders, () => true)) into.push(e);
-    // Alarm table: a marker; rows are merged per snapshot (see sync). Register its column objects now.
+    this.before.push(this.table(BLOCK_TABLE, blockRows, blockWriters));
+    // Alarm table: rows change with the alarm list (see sync). Register its column objects now.
     for (const col of ALARM_TABLE.columns)
       if (col.access !== "not-accessible") this.objects.add([...ALARM_TABLE.oid, 1, col.sub].join("."));
     // Event counters: one row per catalogue event; values live in `eventCounts`.
-    const counterReaders = new Map<string, (snapshot: PlantSnapshot, row: number) => Buffer>();
-    counterReaders.set("bmsEventCounterName", (_, row) => encodeOctetString(COUNTED_EVENTS[row]?.name ?? ""));
+    const counterWriters = new Map<string, CellWriter>();
+    const counterNames = COUNTED_EVENTS.map((e) => encodeOnce((w) => w.octets(e.name)));
+    counterWriters.set("bmsEventCounterName", (w, _, row) => w.bytes(counterNames[row] as Buffer));
     const count = (row: number) => s.eventCounts.get(COUNTED_EVENTS[row]?.eventId ?? 0);
-    counterReaders.set("bmsEventCounterRaised", (_, row) => encodeUnsigned(count(row)?.raised ?? 0, TAG.counter32));
-    counterReaders.set("bmsEventCounterCleared", (_, row) => encodeUnsigned(count(row)?.cleared ?? 0, TAG.counter32));
+    counterWriters.set("bmsEventCounterRaised", (w, _, row) => w.unsigned(count(row)?.raised ?? 0, TAG.counter32));
+    counterWriters.set("bmsEventCounterCleared", (w, _, row) => w.unsigned(count(row)?.cleared ?? 0, TAG.counter32));
     const counterRows = COUNTED_EVENTS.map((e, row) => ({ index: [e.eventId], row }));
-    this.pendingAfterOurs = this.tableEntries(
-      COUNTER_TABLE,
-      counterRows,
-      counterReaders,
-      (col) => col.name === "bmsEventCounterName",
-    );
+    this.counterSegment = this.table(COUNTER_TABLE, counterRows, counterWriters);
     for (const col of THRESHOLD_TABLE.columns)
       if (col.access !== "not-accessible") this.objects.add([...THRESHOLD_TABLE.oid, 1, col.sub].join("."));
   }
 
-  /** Counter rows sort after the alarm table; kept here until `sync` places them. */
-  private pendingAfterOurs: Entry[] = [];
-
-  private alarmEntries(alarms: readonly ActiveAlarm[]): Entry[] {
+  private alarmSegmentOf(alarms: readonly ActiveAlarm[]): Segment {
     const sorted = [...alarms].sort((a, b) => a.id - b.id);
-    const readers = new Map<string, (snapshot: PlantSnapshot, row: number) => Buffer>();
+    const writers = new Map<string, CellWriter>();
     const at = (row: number) => sorted[row] as ActiveAlarm;
-    const syntaxOf = (name: string) => column(ALARM_TABLE, name).syntax;
-    readers.set("bmsAlarmEventId", (_, row) => encodeSyntaxValue(syntaxOf("bmsAlarmEventId"), at(row).eventId));
-    readers.set("bmsAlarmName", (_, row) => encodeOctetString(at(row).name));
-    readers.set("bmsAlarmSeverity", (_, row) => encodeInteger(SEVERITY_VALUES[at(row).severity]));
-    readers.set("bmsAlarmStringId", (_, row) => encodeUnsigned(at(row).stringId ?? 0, TAG.gauge32));
-    readers.set("bmsAlarmBlock", (_, row) => encodeUnsigned(at(row).block ?? 0, TAG.gauge32));
-    readers.set("bmsAlarmRaisedAt", (_, row) => encodeUnsigned(Math.floor(at(row).raisedAt / 1000), TAG.gauge32));
-    readers.set("bmsAlarmValue", (_, row) => encodeInteger(toWireInteger(at(row).value, 1000)));
-    readers.set("bmsAlarmThreshold", (_, row) => encodeInteger(toWireInteger(at(row).threshold, 1000)));
-    readers.set("bmsAlarmText", (_, row) => encodeOctetString(at(row).text));
-    readers.set("bmsAlarmAcknowledged", (_, row) => truth(at(row).acknowledgedAt !== undefined));
+    const eventIdSyntax = column(ALARM_TABLE, "bmsAlarmEventId").syntax;
+    writers.set("bmsAlarmEventId", (w, _, row) => writeSyntaxValue(w, eventIdSyntax, at(row).eventId));
+    writers.set("bmsAlarmName", (w, _, row) => w.octets(at(row).name));
+    writers.set("bmsAlarmSeverity", (w, _, row) => w.integer(SEVERITY_VALUES[at(row).severity]));
+    writers.set("bmsAlarmStringId", (w, _, row) => w.unsigned(at(row).stringId ?? 0, TAG.gauge32));
+    writers.set("bmsAlarmBlock", (w, _, row) => w.unsigned(at(row).block ?? 0, TAG.gauge32));
+    writers.set("bmsAlarmRaisedAt", (w, _, row) => w.unsigned(Math.floor(at(row).raisedAt / 1000), TAG.gauge32));
+    writers.set("bmsAlarmValue", (w, _, row) => w.integer(toWireInteger(at(row).value, 1000)));
+    writers.set("bmsAlarmThreshold", (w, _, row) => w.integer(toWireInteger(at(row).threshold, 1000)));
+    writers.set("bmsAlarmText", (w, _, row) => w.octets(at(row).text));
+    writers.set("bmsAlarmAcknowledged", (w, _, row) => w.integer(at(row).acknowledgedAt !== undefined ? 1 : 2));
     const rows = sorted
       .map((a, row) => ({ index: [a.id], row }))
       .filter((r) => Number.isInteger(r.index[0]) && (r.index[0] as number) > 0);
-    const alarmRows = this.tableEntries(ALARM_TABLE, rows, readers, () => true);
-    return alarmRows.concat(this.pendingAfterOurs);
+    return this.table(ALARM_TABLE, rows, writers);
   }
 
-  private insertThresholds(list: readonly ThresholdSetting[]): void {
-    if (list.length === 0) return;
+  private thresholdSegmentOf(list: readonly ThresholdSetting[]): Segment {
     const rows = [...list].sort((a, b) => a.index - b.index);
     const valueSyntax = column(THRESHOLD_TABLE, "bmsThresholdValue").syntax;
-    const entryOid = [...THRESHOLD_TABLE.oid, 1];
-    const extra: Entry[] = [];
+    const scaleSyntax = column(THRESHOLD_TABLE, "bmsThresholdScale").syntax;
+    const at = (row: number) => rows[row] as ThresholdSetting;
+    // The value is read live: a SET or a configuration reload changes it without changing the rows.
     const current = (index: number) => this.sources.thresholds?.list().find((t) => t.index === index);
-    for (const col of THRESHOLD_TABLE.columns) {
-      if (col.access === "not-accessible") continue;
-      for (const t of rows) {
-        const oid = [...entryOid, col.sub, t.index];
-        if (col.name === "bmsThresholdName")
-          extra.push({ oid, read: () => encodeOctetString(t.name), cacheable: true });
-        if (col.name === "bmsThresholdUnit")
-          extra.push({ oid, read: () => encodeOctetString(t.unit), cacheable: true });
-        if (col.name === "bmsThresholdScale")
-          extra.push({ oid, read: () => encodeSyntaxValue(col.syntax, t.scale), cacheable: true });
-        if (col.name === "bmsThresholdValue")
-          extra.push({
-            oid,
-            read: () => {
-              const value = current(t.index)?.value;
-              return encodeSyntaxValue(valueSyntax, value === undefined ? undefined : value * t.scale);
-            },
-            cacheable: false,
-            writable: { syntax: valueSyntax, thresholdIndex: t.index, scale: t.scale },
-          });
-      }
-    }
-    // Thresholds sort after counters, before the snmpEngine group.
-    const firstAfter = this.entries.length - this.after.length;
-    this.entries.splice(firstAfter, 0, ...extra);
+    const writers = new Map<string, CellWriter>([
+      ["bmsThresholdName", (w, _, row) => w.octets(at(row).name)],
+      [
+        "bmsThresholdValue",
+        (w, _, row) => {
+          const t = at(row);
+          const value = current(t.index)?.value;
+          writeSyntaxValue(w, valueSyntax, value === undefined ? undefined : value * t.scale);
+        },
+      ],
+      ["bmsThresholdUnit", (w, _, row) => w.octets(at(row).unit)],
+      ["bmsThresholdScale", (w, _, row) => writeSyntaxValue(w, scaleSyntax, at(row).scale)],
+    ]);
+    const writable = new Map<string, (row: number) => Writable>([
+      ["bmsThresholdValue", (row) => ({ syntax: valueSyntax, thresholdIndex: at(row).index, scale: at(row).scale })],
+    ]);
+    return this.table(
+      THRESHOLD_TABLE,
+      rows.map((t, row) => ({ index: [t.index], row })),
+      writers,
+      writable,
+    );
   }
 }
