@@ -11,12 +11,12 @@ import type { Adapter, AdapterContext } from "../../core/adapter.js";
 import { eventById } from "../../core/alarms/catalogue.js";
 import type { EventRecord } from "../../core/events.js";
 import { packageVersion } from "../../core/package-info.js";
-import { settingByIndex } from "../../core/settings.js";
+import { type SettingValue, settingByIndex } from "../../core/settings.js";
 import { SnmpAgent } from "./agent.js";
 import type { SnmpConfig } from "./config-schema.js";
 import { ENTERPRISE_NUMBER } from "./mapping.js";
 import { ascii } from "./mib-text.js";
-import { MibView, newCounters, type ThresholdAccess } from "./mib-view.js";
+import { MibView, newCounters, type ThresholdAccess, type ThresholdSetting } from "./mib-view.js";
 import { Notifier } from "./notifier.js";
 import { localizeUser, SaltCounter } from "./usm.js";
 
@@ -48,6 +48,8 @@ export function loadEngineState(storagePath: string, configured?: string): { eng
   return { engineId: Buffer.from(engineId, "hex"), boots };
 }
 
+const NO_SETTINGS: readonly SettingValue[] = [];
+
 export interface SnmpAdapterOptions {
   /** Runtime access to alarm thresholds; by default the gateway's settings catalogue (`services.settings`). */
   readonly thresholds?: ThresholdAccess;
@@ -59,15 +61,24 @@ export interface SnmpAdapterOptions {
  * validates, writes the configuration file, applies the alarms and audits.
  */
 export function settingsThresholds(ctx: Pick<AdapterContext<SnmpConfig>, "services" | "commands">): ThresholdAccess {
+  // The catalogue returns the same list until the configuration changes; map it once per list, not per request.
+  let source: readonly SettingValue[] | undefined;
+  let mapped: readonly ThresholdSetting[] = [];
   return {
-    list: () =>
-      (ctx.services.settings?.list() ?? []).map((s) => ({
-        index: s.index,
-        name: s.name,
-        value: s.value,
-        unit: ascii(s.unit),
-        scale: s.scale,
-      })),
+    list: () => {
+      const current = ctx.services.settings?.list() ?? NO_SETTINGS;
+      if (current !== source) {
+        source = current;
+        mapped = current.map((s) => ({
+          index: s.index,
+          name: s.name,
+          value: s.value,
+          unit: ascii(s.unit),
+          scale: s.scale,
+        }));
+      }
+      return mapped;
+    },
     async write(index, value, user) {
       const setting = settingByIndex(index);
       if (!setting) return { ok: false, reason: `no setting ${index}` };

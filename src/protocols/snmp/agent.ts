@@ -10,6 +10,7 @@ import { addressMatcher } from "../../core/config/address-list.js";
 import type { PlantSnapshot } from "../../core/model.js";
 import {
   BerError,
+  BerWriter,
   END_OF_MIB_VIEW,
   encodeInteger,
   encodeOctetString,
@@ -48,6 +49,13 @@ const ERR = {
 const MAX_DATAGRAM = 65507;
 /** Room kept for the v3 header, security parameters and cipher padding. */
 const V3_OVERHEAD = 256;
+/** Room in front of a response PDU in the writer, where the message (v2c) or scoped PDU (v3) header goes. */
+const HEADROOM = 1024;
+
+/** Turns a response PDU into the datagram to send; called while the PDU is still in the response writer. */
+type Frame = (pdu: Buffer) => Buffer;
+
+const EMPTY_OCTETS = encodeOctetString("");
 
 interface RequestVarbind {
   readonly oid: number[];
@@ -134,6 +142,9 @@ function varbind(oid: readonly number[], value: Buffer): Buffer {
 export class SnmpAgent {
   private readonly communities: { name: string; versions: Set<string>; allowed: (a: string) => boolean }[];
   private readonly users = new Map<string, { user: UsmUser; allowed: (a: string) => boolean }>();
+  /** Response PDUs of GET/GETNEXT/GETBULK are encoded into this one buffer, then framed and copied out once. */
+  private readonly writer = new BerWriter(MAX_DATAGRAM + 2 * HEADROOM);
+  private readonly engineIdTlv: Buffer;
 
   constructor(private readonly deps: AgentDeps) {
     this.communities = deps.config.communities.map((c) => ({
@@ -142,6 +153,7 @@ export class SnmpAgent {
       allowed: sourceFilter(c.sources),
     }));
     for (const u of deps.users) this.users.set(u.name, { user: u, allowed: sourceFilter(u.config.sources) });
+    this.engineIdTlv = encodeOctetString(deps.engineId);
   }
 
   /** Handles one datagram; returns the reply, or undefined to stay silent. Never throws. */
@@ -179,34 +191,56 @@ export class SnmpAgent {
     }
     if (version === 0 && pdu.type === TAG.getBulkRequest) throw new BerError("GETBULK in SNMPv1");
     const limit = MAX_DATAGRAM - 32 - communityTlv.end + communityTlv.start;
-    const body = await this.process(pdu, { version, write: false }, limit, remote, community);
-    if (!body) return undefined;
-    return tlv(
-      TAG.sequence,
-      encodeInteger(version),
-      encodeOctetString(packet.subarray(communityTlv.start, communityTlv.end)),
-      body,
+    const head = [encodeInteger(version), encodeOctetString(packet.subarray(communityTlv.start, communityTlv.end))];
+    return this.process(pdu, { version, write: false }, limit, remote, community, (body) =>
+      Buffer.from(this.wrap(TAG.sequence, head, body)),
     );
+  }
+
+  /**
+   * TLV(tag, parts..., body). When `body` was just written into the response writer, the header and parts go into
+   * the headroom in front of it and the result is a view of the writer (valid until the next response); otherwise
+   * a new buffer.
+   */
+  private wrap(tag: number, parts: readonly Buffer[], body: Buffer): Buffer {
+    let len = body.length;
+    for (const p of parts) len += p.length;
+    const head = header(tag, len);
+    const before = head.length + len - body.length;
+    const buf = this.writer.buf;
+    const offset = body.byteOffset - buf.byteOffset;
+    if (body.buffer !== buf.buffer || offset < before || offset > buf.length) return tlv(tag, ...parts, body);
+    let at = offset - before;
+    const start = at;
+    buf.set(head, at);
+    at += head.length;
+    for (const p of parts) {
+      buf.set(p, at);
+      at += p.length;
+    }
+    return buf.subarray(start, offset + body.length);
   }
 
   // --- PDU processing ---------------------------------------------------------------------------------------------
 
-  private async process(
+  /** Answers synchronously except for SET (which waits for the configuration write). */
+  private process(
     pdu: Pdu,
     access: Access,
     sizeLimit: number,
     remote: string,
     who: string,
-  ): Promise<Buffer | undefined> {
+    frame: Frame,
+  ): Buffer | undefined | Promise<Buffer | undefined> {
     switch (pdu.type) {
       case TAG.getRequest:
-        return this.get(pdu, access, sizeLimit);
+        return frame(this.get(pdu, access, sizeLimit));
       case TAG.getNextRequest:
-        return this.getNext(pdu, access, sizeLimit);
+        return frame(this.getNext(pdu, access, sizeLimit));
       case TAG.getBulkRequest:
-        return this.getBulk(pdu, sizeLimit);
+        return frame(this.getBulk(pdu, sizeLimit));
       case TAG.setRequest:
-        return this.set(pdu, access, remote, who);
+        return this.set(pdu, access, remote, who).then(frame);
       default:
         this.deps.counters.unknownPduHandlers++;
         return undefined;
@@ -232,92 +266,126 @@ export class SnmpAgent {
     );
   }
 
-  private fits(varbinds: readonly Buffer[], limit: number): boolean {
-    let n = 32;
-    for (const v of varbinds) n += v.length;
-    return n <= limit;
+  /** Starts a response PDU in the writer; returns the mark of its varbind list. */
+  private startResponse(requestId: number): { pdu: number; list: number } {
+    const w = this.writer;
+    w.pos = HEADROOM;
+    const pdu = w.open(TAG.response);
+    w.integer(requestId);
+    w.integer(0);
+    w.integer(0);
+    return { pdu, list: w.open(TAG.sequence) };
+  }
+
+  /** Closes the response PDU; returns its bytes (a view of the writer, framed right away). */
+  private endResponse(marks: { pdu: number; list: number }): Buffer {
+    const w = this.writer;
+    w.close(marks.list);
+    w.close(marks.pdu);
+    return w.buf.subarray(HEADROOM, w.pos);
+  }
+
+  private exception(oid: readonly number[], value: Buffer): void {
+    const w = this.writer;
+    const vb = w.open(TAG.sequence);
+    w.oid(oid);
+    w.bytes(value);
+    w.close(vb);
   }
 
   private get(pdu: Pdu, access: Access, limit: number): Buffer {
-    const view = this.deps.view.sync(this.deps.snapshot());
     const snapshot = this.deps.snapshot();
-    const out: Buffer[] = [];
+    const view = this.deps.view.sync(snapshot);
+    const w = this.writer;
+    const marks = this.startResponse(pdu.requestId);
     for (let i = 0; i < pdu.varbinds.length; i++) {
       const oid = (pdu.varbinds[i] as RequestVarbind).oid;
       const at = view.find(oid);
-      if (at >= 0) out.push(view.varbind(at, snapshot));
+      if (at >= 0) view.writeVarbind(w, at, snapshot);
       else if (access.version === 0) return this.errorResponse(pdu, ERR.noSuchName, i + 1);
-      else out.push(varbind(oid, view.isUnderObject(oid) ? NO_SUCH_INSTANCE : NO_SUCH_OBJECT));
+      else this.exception(oid, view.isUnderObject(oid) ? NO_SUCH_INSTANCE : NO_SUCH_OBJECT);
     }
-    if (!this.fits(out, limit)) return this.errorResponse(pdu, ERR.tooBig, 0);
-    return this.response(pdu.requestId, 0, 0, out);
+    if (32 + w.pos - marks.list > limit) return this.errorResponse(pdu, ERR.tooBig, 0);
+    return this.endResponse(marks);
   }
 
   private getNext(pdu: Pdu, access: Access, limit: number): Buffer {
     const snapshot = this.deps.snapshot();
     const view = this.deps.view.sync(snapshot);
-    const out: Buffer[] = [];
+    const w = this.writer;
+    const marks = this.startResponse(pdu.requestId);
     for (let i = 0; i < pdu.varbinds.length; i++) {
       const oid = (pdu.varbinds[i] as RequestVarbind).oid;
       const at = view.next(oid);
-      if (at < view.size) out.push(view.varbind(at, snapshot));
+      if (at < view.size) view.writeVarbind(w, at, snapshot);
       else if (access.version === 0) return this.errorResponse(pdu, ERR.noSuchName, i + 1);
-      else out.push(varbind(oid, END_OF_MIB_VIEW));
+      else this.exception(oid, END_OF_MIB_VIEW);
     }
-    if (!this.fits(out, limit)) return this.errorResponse(pdu, ERR.tooBig, 0);
-    return this.response(pdu.requestId, 0, 0, out);
+    if (32 + w.pos - marks.list > limit) return this.errorResponse(pdu, ERR.tooBig, 0);
+    return this.endResponse(marks);
   }
 
   private getBulk(pdu: Pdu, limit: number): Buffer {
     const snapshot = this.deps.snapshot();
     const view = this.deps.view.sync(snapshot);
+    const w = this.writer;
     const count = pdu.varbinds.length;
     // RFC 3416 4.2.3: negative fields count as zero; non-repeaters beyond the list cover the whole list.
     const nonRepeaters = Math.min(Math.max(pdu.field1, 0), count);
     const maxRepetitions = Math.min(Math.max(pdu.field2, 0), this.deps.config.maxRepetitions);
     const cap = this.deps.config.maxRepetitions;
-    const out: Buffer[] = [];
+    const marks = this.startResponse(pdu.requestId);
     let size = 48;
-    const add = (vb: Buffer): boolean => {
-      if (size + vb.length > limit || out.length >= cap) return false;
-      out.push(vb);
-      size += vb.length;
+    let added = 0;
+    /** Keeps the varbind written since `from` if it fits, else removes it. */
+    const keep = (from: number): boolean => {
+      const length = w.pos - from;
+      if (size + length > limit || added >= cap) {
+        w.pos = from;
+        return false;
+      }
+      size += length;
+      added++;
       return true;
     };
     for (let i = 0; i < nonRepeaters; i++) {
       const oid = (pdu.varbinds[i] as RequestVarbind).oid;
       const at = view.next(oid);
-      const vb = at < view.size ? view.varbind(at, snapshot) : varbind(oid, END_OF_MIB_VIEW);
-      if (!add(vb)) return this.errorResponse(pdu, ERR.tooBig, 0);
+      const from = w.pos;
+      if (at < view.size) view.writeVarbind(w, at, snapshot);
+      else this.exception(oid, END_OF_MIB_VIEW);
+      if (!keep(from)) return this.errorResponse(pdu, ERR.tooBig, 0);
     }
     const repeaters = count - nonRepeaters;
     if (repeaters > 0 && maxRepetitions > 0) {
+      const first: number[] = [];
       const positions: number[] = [];
-      const lastOid: (readonly number[])[] = [];
       for (let j = 0; j < repeaters; j++) {
-        const oid = (pdu.varbinds[nonRepeaters + j] as RequestVarbind).oid;
-        positions.push(view.next(oid));
-        lastOid.push(oid);
+        const p = view.next((pdu.varbinds[nonRepeaters + j] as RequestVarbind).oid);
+        first.push(p);
+        positions.push(p);
       }
       fill: for (let r = 0; r < maxRepetitions; r++) {
         let allEnded = true;
         for (let j = 0; j < repeaters; j++) {
           const p = positions[j] as number;
-          let vb: Buffer;
+          const from = w.pos;
           if (p < view.size) {
-            vb = view.varbind(p, snapshot);
+            view.writeVarbind(w, p, snapshot);
             allEnded = false;
-          } else vb = varbind(lastOid[j] as readonly number[], END_OF_MIB_VIEW);
-          if (!add(vb)) break fill;
-          if (p < view.size) {
-            positions[j] = p + 1;
-            lastOid[j] = view.oidAt(p);
+          } else {
+            // endOfMibView carries the last name returned for this variable (or the requested one).
+            const last =
+              p > (first[j] as number) ? view.oidAt(p - 1) : (pdu.varbinds[nonRepeaters + j] as RequestVarbind).oid;
+            this.exception(last, END_OF_MIB_VIEW);
           }
+          if (!keep(from)) break fill;
+          if (p < view.size) positions[j] = p + 1;
         }
         if (allEnded) break;
       }
     }
-    return this.response(pdu.requestId, 0, 0, out);
+    return this.endResponse(marks);
   }
 
   private async set(pdu: Pdu, access: Access, remote: string, who: string): Promise<Buffer> {
@@ -463,14 +531,10 @@ export class SnmpAgent {
     }
     const level = privFlag ? "authPriv" : authFlag ? "authNoPriv" : "noAuthNoPriv";
     const limit = Math.min(maxSize, MAX_DATAGRAM) - V3_OVERHEAD - userName.length;
-    let body: Buffer | undefined;
-    if (LEVEL_RANK[level] < LEVEL_RANK[user.level]) body = this.errorResponse(pdu, ERR.authorizationError, 0);
-    else {
-      const write = user.admin && level === "authPriv";
-      body = await this.process(pdu, { version: 3, user, write }, limit, remote, user.name);
-    }
-    if (!body) return undefined;
-    return this.encodeV3(ctx, flags & 3, user, body);
+    const frame: Frame = (body) => this.encodeV3(ctx, flags & 3, user, body);
+    if (LEVEL_RANK[level] < LEVEL_RANK[user.level]) return frame(this.errorResponse(pdu, ERR.authorizationError, 0));
+    const write = user.admin && level === "authPriv";
+    return this.process(pdu, { version: 3, user, write }, limit, remote, user.name, frame);
   }
 
   private peekRequestId(buf: Buffer, start: number, limit: number): number {
@@ -498,7 +562,7 @@ export class SnmpAgent {
     const d = this.deps;
     const boots = d.engineBoots;
     const time = d.engineTime();
-    const scoped = tlv(TAG.sequence, encodeOctetString(d.engineId), encodeOctetString(""), pdu);
+    const scoped = this.wrap(TAG.sequence, [this.engineIdTlv, EMPTY_OCTETS], pdu);
     const auth = securityFlags & 1 ? user?.auth : undefined;
     const priv = securityFlags & 2 ? user?.priv : undefined;
     let data = scoped;
@@ -507,7 +571,7 @@ export class SnmpAgent {
       salt = d.salt.next();
       data = encodeOctetString(encrypt(user, scoped, boots, time, salt));
     }
-    const engine = encodeOctetString(d.engineId);
+    const engine = this.engineIdTlv;
     const bootsTlv = encodeInteger(boots);
     const timeTlv = encodeInteger(time);
     const userTlv = encodeOctetString(user?.name ?? ctx.userName);

@@ -3,7 +3,15 @@
  * net-snmp's key derivation (so agent, notification sender and the library agree bit for bit), and the hot path
  * uses node:crypto directly (HMAC, AES-CFB) with those keys.
  */
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createSecretKey,
+  type KeyObject,
+  randomBytes,
+  timingSafeEqual,
+} from "node:crypto";
 import snmp from "net-snmp";
 import type { SnmpSecurityLevel, SnmpUserConfig } from "./config-schema.js";
 
@@ -26,8 +34,14 @@ export interface UsmUser {
   readonly name: string;
   readonly level: SnmpSecurityLevel;
   readonly admin: boolean;
-  readonly auth?: { readonly hash: string; readonly key: Buffer; readonly digestLength: number };
-  readonly priv?: { readonly cipher: string; readonly key: Buffer };
+  /** `secret` is `key` imported once, so a message's HMAC or cipher does not import the key again. */
+  readonly auth?: {
+    readonly hash: string;
+    readonly key: Buffer;
+    readonly secret: KeyObject;
+    readonly digestLength: number;
+  };
+  readonly priv?: { readonly cipher: string; readonly key: Buffer; readonly secret: KeyObject };
   readonly config: SnmpUserConfig;
 }
 
@@ -38,19 +52,19 @@ export function localizeUser(config: SnmpUserConfig, engineId: Buffer): UsmUser 
     const id = AUTH_PROTOCOL_IDS[config.auth.protocol] as number;
     const algorithm = snmp.Authentication.algorithms[id];
     if (!algorithm) throw new Error(`unsupported auth protocol ${config.auth.protocol}`);
+    const key = snmp.Authentication.passwordToKey(id, config.auth.password, engineId);
     auth = {
       hash: algorithm.CRYPTO_ALGORITHM,
-      key: snmp.Authentication.passwordToKey(id, config.auth.password, engineId),
+      key,
+      secret: createSecretKey(key),
       digestLength: algorithm.AUTHENTICATION_CODE_LENGTH,
     };
     if (config.priv) {
       const privId = PRIV_PROTOCOL_IDS[config.priv.protocol] as number;
       const alg = snmp.Encryption.algorithms[privId];
       if (!alg) throw new Error(`unsupported privacy protocol ${config.priv.protocol}`);
-      priv = {
-        cipher: alg.CRYPTO_ALGORITHM,
-        key: alg.localizationAlgorithm(alg, id, config.priv.password, engineId).subarray(0, alg.KEY_LENGTH),
-      };
+      const key = alg.localizationAlgorithm(alg, id, config.priv.password, engineId).subarray(0, alg.KEY_LENGTH);
+      priv = { cipher: alg.CRYPTO_ALGORITHM, key, secret: createSecretKey(key) };
     }
   }
   return {
@@ -66,16 +80,21 @@ export function localizeUser(config: SnmpUserConfig, engineId: Buffer): UsmUser 
 export function digest(user: UsmUser, message: Buffer): Buffer {
   const auth = user.auth;
   if (!auth) throw new Error("user has no auth key");
-  return createHmac(auth.hash, auth.key).update(message).digest().subarray(0, auth.digestLength);
+  return createHmac(auth.hash, auth.secret).update(message).digest().subarray(0, auth.digestLength);
 }
 
-/** Checks the HMAC of `message`, whose auth parameters (at `offset`) are zeroed for the computation. */
+const ZEROS = Buffer.alloc(64);
+
+/** Checks the HMAC of `message`, whose auth parameters (at `offset`) count as zeros for the computation. */
 export function verifyDigest(user: UsmUser, message: Buffer, offset: number, received: Buffer): boolean {
   const auth = user.auth;
-  if (!auth || received.length !== auth.digestLength) return false;
-  const copy = Buffer.from(message);
-  copy.fill(0, offset, offset + auth.digestLength);
-  return timingSafeEqual(digest(user, copy), received);
+  if (!auth || received.length !== auth.digestLength || offset + auth.digestLength > message.length) return false;
+  const mac = createHmac(auth.hash, auth.secret)
+    .update(message.subarray(0, offset))
+    .update(ZEROS.subarray(0, auth.digestLength))
+    .update(message.subarray(offset + auth.digestLength))
+    .digest();
+  return timingSafeEqual(mac.subarray(0, auth.digestLength), received);
 }
 
 function iv(boots: number, time: number, salt: Buffer): Buffer {
@@ -89,8 +108,8 @@ function iv(boots: number, time: number, salt: Buffer): Buffer {
 export function decrypt(user: UsmUser, data: Buffer, boots: number, time: number, salt: Buffer): Buffer {
   const priv = user.priv;
   if (!priv || salt.length !== 8) throw new Error("bad privacy parameters");
-  const d = createDecipheriv(priv.cipher, priv.key, iv(boots, time, salt));
-  return Buffer.concat([d.update(data), d.final()]);
+  const d = createDecipheriv(priv.cipher, priv.secret, iv(boots, time, salt));
+  return concatFinal(d.update(data), d.final());
 }
 
 /** A 64-bit salt counter started at a random value (RFC 3826 section 3.1.2.1). */
@@ -108,6 +127,11 @@ export class SaltCounter {
 export function encrypt(user: UsmUser, data: Buffer, boots: number, time: number, salt: Buffer): Buffer {
   const priv = user.priv;
   if (!priv) throw new Error("user has no privacy key");
-  const c = createCipheriv(priv.cipher, priv.key, iv(boots, time, salt));
-  return Buffer.concat([c.update(data), c.final()]);
+  const c = createCipheriv(priv.cipher, priv.secret, iv(boots, time, salt));
+  return concatFinal(c.update(data), c.final());
+}
+
+/** CFB is a stream mode: `final` has nothing left, so the update output is the whole result. */
+function concatFinal(head: Buffer, tail: Buffer): Buffer {
+  return tail.length === 0 ? head : Buffer.concat([head, tail]);
 }
