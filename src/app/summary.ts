@@ -9,8 +9,8 @@ export function plantSummary(s: PlantSnapshot): string {
   let max = Number.NEGATIVE_INFINITY;
   let good = 0;
   for (let i = 0; i < t.blockCount; i++) {
-    if (voltages.quality[i] !== Q_GOOD) continue;
-    const v = voltages.values[i] as number;
+    if (voltages.quality(i) !== Q_GOOD) continue;
+    const v = voltages.value(i);
     good++;
     if (v < min) min = v;
     if (v > max) max = v;

@@ -519,8 +519,8 @@ export class ConsoleInterpreter {
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < t.blockCount; i++) {
-      if (v.quality[i] !== 0) continue;
-      const x = v.values[i] as number;
+      if (v.quality(i) !== 0) continue;
+      const x = v.value(i);
       good++;
       min = Math.min(min, x);
       max = Math.max(max, x);
@@ -602,7 +602,7 @@ export class ConsoleInterpreter {
           `--sort takes ${BLOCK_POINTS.map((p) => p.slice(6)).join(", ")}; got '${sort}'`,
         );
       const col = s.column(point);
-      const key = (r: number) => (col.quality[r] === 0 ? (col.values[r] as number) : Number.NEGATIVE_INFINITY);
+      const key = (r: number) => (col.quality(r) === 0 ? col.value(r) : Number.NEGATIVE_INFINITY);
       // Worst first: the highest resistance, temperature, voltage … at the top.
       rows = [...rows].sort((a, b) => key(b.row) - key(a.row));
     }

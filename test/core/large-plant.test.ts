@@ -22,8 +22,8 @@ describe("a 10,000-block plant: 84 string masters on 4 buses", () => {
     const voltage = snap.column("block.voltage");
     let good = 0;
     for (let row = 0; row < 10_000; row++) {
-      if (voltage.quality[row] === 0) good++;
-      const v = voltage.values[row] ?? 0;
+      if (voltage.quality(row) === 0) good++;
+      const v = voltage.value(row);
       assert.ok(v > 2.1 && v < 2.4, `2 V cell in float at row ${row}: ${v}`);
     }
     assert.equal(good, 10_000);

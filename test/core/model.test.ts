@@ -54,6 +54,26 @@ describe("model store", () => {
     assert.notEqual(a.column("block.temperature"), b.column("block.temperature"));
   });
 
+  it("keeps every row of older snapshots when later commits write rows across many pages", () => {
+    const m = new ModelStore(buildTopology(parseTestConfig(smallPlantYaml({ strings: 3, blocks: 120 }))));
+    const rows = m.topology.blockCount;
+    for (let row = 0; row < rows; row++) m.write("block.voltage", row, 2 + row / 10_000, Q_GOOD, 1);
+    const first = m.commit()?.snapshot ?? assert.fail("no commit");
+    m.write("block.voltage", 255, 9, Q_GOOD, 2);
+    m.write("block.voltage", 256, 9, Q_GOOD, 2);
+    m.write("block.voltage", rows - 1, 9, Q_COMM_LOST, 2);
+    const second = m.commit()?.snapshot ?? assert.fail("no commit");
+    for (let row = 0; row < rows; row++) assert.equal(first.value("block.voltage", row), 2 + row / 10_000);
+    for (let row = 0; row < rows; row++) {
+      const written = row === 255 || row === 256 || row === rows - 1;
+      assert.equal(second.value("block.voltage", row), written ? 9 : 2 + row / 10_000, `row ${row}`);
+    }
+    assert.equal(second.sample("block.voltage", rows - 1).quality, "comm-lost");
+    assert.equal(second.column("block.voltage").time(0), 1);
+    assert.ok(Number.isNaN(second.value("block.voltage", rows)), "past the last row reads NaN");
+    assert.throws(() => second.sample("block.voltage", rows), RangeError);
+  });
+
   it("derives string minimum, maximum and mean from good block voltages only", () => {
     const m = store();
     [13.4, 13.6, 13.5].forEach((v, i) => {

@@ -112,19 +112,19 @@ export class EqualizationController implements EqualizationView {
       let sum = 0;
       let n = 0;
       for (let row = s.firstBlockRow; row < s.firstBlockRow + s.blockCount; row++)
-        if (voltage.quality[row] === 0) {
-          sum += voltage.values[row] as number;
+        if (voltage.quality(row) === 0) {
+          sum += voltage.value(row);
           n++;
         }
       const mean = n >= 2 ? sum / n : Number.NaN;
       for (let b = 1; b <= s.blockCount; b++) {
         const row = s.firstBlockRow + b - 1;
         const st = this.blocksState[row] as BlockState;
-        const good = voltage.quality[row] === 0 && Number.isFinite(mean);
-        st.deviation = good ? (voltage.values[row] as number) - mean : Number.NaN;
+        const good = voltage.quality(row) === 0 && Number.isFinite(mean);
+        st.deviation = good ? voltage.value(row) - mean : Number.NaN;
         const act = (on: boolean, next: EqualizationState, reason: string) =>
           actions.push({ row, stringId: s.id, block: b, on, next, reason });
-        const probeOn = bypass.quality[row] === 0 && bypass.values[row] === 1;
+        const probeOn = bypass.quality(row) === 0 && bypass.value(row) === 1;
         if (mode !== "float") {
           // Never equalize outside float; in discharge also switch off bypasses someone else started.
           if (st.state === "active" || (mode === "discharge" && probeOn))

@@ -423,16 +423,16 @@ function readBlocks(snapshot: PlantSnapshot, s: StringInfo, now: number, staleAf
   for (let b = 1; b <= s.blockCount; b++) {
     const row = s.firstBlockRow + b - 1;
     const fresh =
-      voltage.quality[row] === 0 &&
-      temperature.quality[row] === 0 &&
-      now - (voltage.time[row] ?? 0) <= staleAfter &&
-      now - (temperature.time[row] ?? 0) <= staleAfter;
+      voltage.quality(row) === 0 &&
+      temperature.quality(row) === 0 &&
+      now - voltage.time(row) <= staleAfter &&
+      now - temperature.time(row) <= staleAfter;
     if (!fresh) {
       if (d.staleBlock === 0) d.staleBlock = b;
       continue;
     }
-    const u = voltage.values[row] as number;
-    const t = temperature.values[row] as number;
+    const u = voltage.value(row);
+    const t = temperature.value(row);
     if (u < d.minV) [d.minV, d.minVBlock] = [u, b];
     if (u > d.maxV) [d.maxV, d.maxVBlock] = [u, b];
     if (t < d.minT) [d.minT, d.minTBlock] = [t, b];

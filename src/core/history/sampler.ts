@@ -86,12 +86,12 @@ export class HistorySampler {
     for (const slice of this.slices) {
       const column = snapshot.column(slice.point.id as PointId);
       for (let row = 0; row < slice.rows; row++) {
-        if (column.quality[row] !== Q_GOOD) continue;
+        if (column.quality(row) !== Q_GOOD) continue;
         const i = slice.offset + row;
-        const time = column.time[row] as number;
+        const time = column.time(row);
         if (time === this.lastSeen[i]) continue; // not read again since the last tick
         this.lastSeen[i] = time;
-        const value = column.values[row] as number;
+        const value = column.value(row);
         this.minute.add(i, value);
         this.hour.add(i, value);
         const last = this.lastValue[i] as number;

@@ -34,8 +34,8 @@ function valuesAt(snapshot: PlantSnapshot, scope: keyof typeof OF_SCOPE, row: nu
   const quality: Record<string, Quality> = {};
   for (const p of OF_SCOPE[scope]) {
     const column = snapshot.column(p.id as PointId);
-    values[fieldOf(p)] = jsonValue(p, column.values[row] ?? Number.NaN);
-    quality[fieldOf(p)] = QUALITIES[column.quality[row] ?? 1] ?? "stale";
+    values[fieldOf(p)] = jsonValue(p, column.value(row));
+    quality[fieldOf(p)] = QUALITIES[column.quality(row)] ?? "stale";
   }
   return { values, quality };
 }
@@ -102,9 +102,9 @@ export function blockRows(snapshot: PlantSnapshot, s: StringInfo, offset: number
     const block: Record<string, number | string | null> = { block: i + 1 };
     let worst: Quality = "good";
     for (const { p, key, column } of columns) {
-      block[key] = jsonValue(p, column.values[row] ?? Number.NaN);
+      block[key] = jsonValue(p, column.value(row));
       if (p.source !== "measured") continue;
-      const q = QUALITIES[column.quality[row] ?? 1] ?? "stale";
+      const q = QUALITIES[column.quality(row)] ?? "stale";
       if (QUALITY_RANK[q] > QUALITY_RANK[worst]) worst = q;
     }
     rows.push({ ...block, quality: worst, alarm: severities[i] ?? null });

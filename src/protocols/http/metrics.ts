@@ -57,8 +57,8 @@ export function renderMetrics(snapshot: PlantSnapshot, health: readonly HealthRe
     family(name, "gauge", `${point.description}${point.states ? ` States: ${point.states.join(", ")}.` : ""}`);
     const column = snapshot.column(point.id as PointId);
     const emit = (row: number, labels: Record<string, string | number>) => {
-      const value = column.values[row] ?? Number.NaN;
-      if (column.quality[row] !== Q_GOOD || !Number.isFinite(value)) return;
+      const value = column.value(row);
+      if (column.quality(row) !== Q_GOOD || !Number.isFinite(value)) return;
       sample(name, labels, value * factor);
     };
     if (point.scope === "system") emit(0, {});

@@ -87,8 +87,8 @@ function pointsOf(
 ): void {
   for (const e of points) {
     const column = snapshot.column(e.id);
-    const quality = column.quality[row] ?? 1;
-    const value = column.values[row] ?? Number.NaN;
+    const quality = column.quality(row);
+    const value = column.value(row);
     writeScaled(words, base + e.address, e.type, e.scale, value, quality === 0, order);
     const k = e.point.number - 1;
     const register = base + qualityAddress + (k >> 3);
@@ -171,7 +171,7 @@ export function renderImage(snapshot: PlantSnapshot, string: StringInfo | null, 
       const base = blockRecordAddress(n);
       words[base + 1] = (stringBits?.blockBits.get(n) ?? 0) & 0xffff;
       pointsOf(words, base, QUALITY_REGISTER.block, BLOCK_POINTS, snapshot, row, order);
-      if (equalization.quality[row] === 0 && equalization.values[row] === 1) equalizing = 1;
+      if (equalization.quality(row) === 0 && equalization.value(row) === 1) equalizing = 1;
     }
     words[COMMAND_BASE + 10] = equalizing;
     const output = (id: PointId) => {
@@ -182,7 +182,10 @@ export function renderImage(snapshot: PlantSnapshot, string: StringInfo | null, 
     words[COMMAND_BASE + 12] = output("string.chargeDisconnect");
   } else {
     const equalization = snapshot.column("block.equalization");
-    words[COMMAND_BASE + 10] = equalization.values.some((v, row) => v === 1 && equalization.quality[row] === 0) ? 1 : 0;
+    let anyEqualizing = 0;
+    for (let row = 0; row < equalization.rows && anyEqualizing === 0; row++)
+      if (equalization.value(row) === 1 && equalization.quality(row) === 0) anyEqualizing = 1;
+    words[COMMAND_BASE + 10] = anyEqualizing;
     words[COMMAND_BASE + 11] = 0xffff;
     words[COMMAND_BASE + 12] = 0xffff;
   }
