@@ -157,7 +157,7 @@ function writeSyntaxValue(w: BerWriter, syntax: Syntax, value: number | string |
 function rowQuality(snapshot: PlantSnapshot, points: readonly PointId[], row: number): number {
   let worst = Q_GOOD;
   for (const p of points) {
-    const q = snapshot.column(p).quality[row] ?? 1;
+    const q = snapshot.column(p).quality(row);
     if (q > worst) worst = q;
   }
   return worst;
@@ -167,9 +167,9 @@ function pointWriter(object: ObjectDef): CellWriter {
   const point = object.point;
   if (!point) throw new Error(`${object.name} is not a point object`);
   const id = point.id as PointId;
-  if (point.status) return (w, snapshot, row) => w.integer((snapshot.column(id).quality[row] ?? 1) + 1);
+  if (point.status) return (w, snapshot, row) => w.integer(snapshot.column(id).quality(row) + 1);
   const syntax = object.syntax;
-  return (w, snapshot, row) => writeSyntaxValue(w, syntax, snapshot.column(id).values[row]);
+  return (w, snapshot, row) => writeSyntaxValue(w, syntax, snapshot.column(id).value(row));
 }
 
 /** A cell whose encoding never changes. */
