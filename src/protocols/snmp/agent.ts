@@ -52,6 +52,14 @@ const V3_OVERHEAD = 256;
 /** Room in front of a response PDU in the writer, where the message (v2c) or scoped PDU (v3) header goes. */
 const HEADROOM = 1024;
 
+/** Room left in a GETBULK response: bytes and varbinds. */
+interface Budget {
+  size: number;
+  added: number;
+  readonly limit: number;
+  readonly cap: number;
+}
+
 /** Turns a response PDU into the datagram to send; called while the PDU is still in the response writer. */
 type Frame = (pdu: Buffer) => Buffer;
 
@@ -325,6 +333,19 @@ export class SnmpAgent {
     return this.endResponse(marks);
   }
 
+  /** Keeps the varbind written since `from` when it fits the budget, else removes it. */
+  private keep(from: number, budget: Budget): boolean {
+    const w = this.writer;
+    const length = w.pos - from;
+    if (budget.size + length > budget.limit || budget.added >= budget.cap) {
+      w.pos = from;
+      return false;
+    }
+    budget.size += length;
+    budget.added++;
+    return true;
+  }
+
   private getBulk(pdu: Pdu, limit: number): Buffer {
     const snapshot = this.deps.snapshot();
     const view = this.deps.view.sync(snapshot);
@@ -335,26 +356,14 @@ export class SnmpAgent {
     const maxRepetitions = Math.min(Math.max(pdu.field2, 0), this.deps.config.maxRepetitions);
     const cap = this.deps.config.maxRepetitions;
     const marks = this.startResponse(pdu.requestId);
-    let size = 48;
-    let added = 0;
-    /** Keeps the varbind written since `from` if it fits, else removes it. */
-    const keep = (from: number): boolean => {
-      const length = w.pos - from;
-      if (size + length > limit || added >= cap) {
-        w.pos = from;
-        return false;
-      }
-      size += length;
-      added++;
-      return true;
-    };
+    const budget: Budget = { size: 48, added: 0, limit, cap };
     for (let i = 0; i < nonRepeaters; i++) {
       const oid = (pdu.varbinds[i] as RequestVarbind).oid;
       const at = view.next(oid);
       const from = w.pos;
       if (at < view.size) view.writeVarbind(w, at, snapshot);
       else this.exception(oid, END_OF_MIB_VIEW);
-      if (!keep(from)) return this.errorResponse(pdu, ERR.tooBig, 0);
+      if (!this.keep(from, budget)) return this.errorResponse(pdu, ERR.tooBig, 0);
     }
     const repeaters = count - nonRepeaters;
     if (repeaters > 0 && maxRepetitions > 0) {
@@ -379,7 +388,7 @@ export class SnmpAgent {
               p > (first[j] as number) ? view.oidAt(p - 1) : (pdu.varbinds[nonRepeaters + j] as RequestVarbind).oid;
             this.exception(last, END_OF_MIB_VIEW);
           }
-          if (!keep(from)) break fill;
+          if (!this.keep(from, budget)) break fill;
           if (p < view.size) positions[j] = p + 1;
         }
         if (allEnded) break;

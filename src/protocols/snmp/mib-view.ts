@@ -12,7 +12,7 @@
  * as copying a cached one.
  */
 import type { ActiveAlarm } from "../../core/events.js";
-import { type PlantSnapshot, Q_GOOD } from "../../core/model.js";
+import { type PlantSnapshot, type PointColumn, Q_GOOD } from "../../core/model.js";
 import { type PointId, pointById } from "../../core/points.js";
 import type { PlantTopology, StringInfo } from "../../core/topology.js";
 import { BATTERY_COLUMNS, BATTERY_TABLE_OID } from "./battery-mib.js";
@@ -154,22 +154,42 @@ function writeSyntaxValue(w: BerWriter, syntax: Syntax, value: number | string |
 }
 
 /** Worst quality code (good 0 < stale 1 < comm-lost 2 < fault 3) over the measured points of a row. */
-function rowQuality(snapshot: PlantSnapshot, points: readonly PointId[], row: number): number {
+function rowQuality(
+  snapshot: PlantSnapshot,
+  points: readonly ((snapshot: PlantSnapshot) => PointColumn)[],
+  row: number,
+): number {
   let worst = Q_GOOD;
-  for (const p of points) {
-    const q = snapshot.column(p).quality(row);
+  for (const column of points) {
+    const q = column(snapshot).quality(row);
     if (q > worst) worst = q;
   }
   return worst;
 }
 
+/**
+ * The column of `id` in the snapshot asked for last: one lookup per request instead of one per cell (a snapshot never
+ * changes, so its column does not either).
+ */
+function columnOf(id: PointId): (snapshot: PlantSnapshot) => PointColumn {
+  let last: PlantSnapshot | undefined;
+  let column: PointColumn | undefined;
+  return (snapshot) => {
+    if (snapshot !== last || !column) {
+      column = snapshot.column(id);
+      last = snapshot;
+    }
+    return column;
+  };
+}
+
 function pointWriter(object: ObjectDef): CellWriter {
   const point = object.point;
   if (!point) throw new Error(`${object.name} is not a point object`);
-  const id = point.id as PointId;
-  if (point.status) return (w, snapshot, row) => w.integer(snapshot.column(id).quality(row) + 1);
+  const column = columnOf(point.id as PointId);
+  if (point.status) return (w, snapshot, row) => w.integer(column(snapshot).quality(row) + 1);
   const syntax = object.syntax;
-  return (w, snapshot, row) => writeSyntaxValue(w, syntax, snapshot.column(id).value(row));
+  return (w, snapshot, row) => writeSyntaxValue(w, syntax, column(snapshot).value(row));
 }
 
 /** A cell whose encoding never changes. */
@@ -194,7 +214,7 @@ function column(table: TableDef, name: string): ObjectDef {
 const measured = (scope: "string" | "block") =>
   (scope === "string" ? STRING_TABLE : BLOCK_TABLE).columns
     .filter((c) => c.point && !c.point.status && pointById(c.point.id)?.source === "measured")
-    .map((c) => c.point?.id as PointId);
+    .map((c) => columnOf(c.point?.id as PointId));
 
 interface SegmentColumn {
   readonly oid: readonly number[];
@@ -279,8 +299,8 @@ class Segment {
     const column = this.columns[c] as SegmentColumn;
     const varbind = w.open(TAG.sequence);
     const name = w.open(TAG.oid);
-    w.bytes(column.oidContent);
-    w.bytes(this.indexContent.subarray(this.indexOffsets[r], this.indexOffsets[r + 1]));
+    w.range(column.oidContent, 0, column.oidContent.length);
+    w.range(this.indexContent, this.indexOffsets[r] as number, this.indexOffsets[r + 1] as number);
     w.close(name);
     column.write(w, snapshot, this.rowIds[r] as number);
     w.close(varbind);

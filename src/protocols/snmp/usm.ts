@@ -4,6 +4,7 @@
  * uses node:crypto directly (HMAC, AES-CFB) with those keys.
  */
 import {
+  type Cipher,
   createCipheriv,
   createDecipheriv,
   createHmac,
@@ -41,7 +42,13 @@ export interface UsmUser {
     readonly secret: KeyObject;
     readonly digestLength: number;
   };
-  readonly priv?: { readonly cipher: string; readonly key: Buffer; readonly secret: KeyObject };
+  readonly priv?: {
+    readonly cipher: string;
+    readonly key: Buffer;
+    readonly secret: KeyObject;
+    /** AES-ECB on the key, kept for the life of the agent: CFB decryption is one call of it (see `decrypt`). */
+    readonly keystream?: Cipher;
+  };
   readonly config: SnmpUserConfig;
 }
 
@@ -64,7 +71,13 @@ export function localizeUser(config: SnmpUserConfig, engineId: Buffer): UsmUser 
       const alg = snmp.Encryption.algorithms[privId];
       if (!alg) throw new Error(`unsupported privacy protocol ${config.priv.protocol}`);
       const key = alg.localizationAlgorithm(alg, id, config.priv.password, engineId).subarray(0, alg.KEY_LENGTH);
-      priv = { cipher: alg.CRYPTO_ALGORITHM, key, secret: createSecretKey(key) };
+      const cipher: string = alg.CRYPTO_ALGORITHM;
+      priv = { cipher, key, secret: createSecretKey(key) };
+      if (/^aes-(128|256)-cfb$/.test(cipher)) {
+        const keystream = createCipheriv(`aes-${key.length * 8}-ecb`, key, null);
+        keystream.setAutoPadding(false);
+        priv = { ...priv, keystream };
+      }
     }
   }
   return {
@@ -108,6 +121,18 @@ function iv(boots: number, time: number, salt: Buffer): Buffer {
 export function decrypt(user: UsmUser, data: Buffer, boots: number, time: number, salt: Buffer): Buffer {
   const priv = user.priv;
   if (!priv || salt.length !== 8) throw new Error("bad privacy parameters");
+  const n = data.length;
+  if (priv.keystream && n > 0) {
+    // CFB-128: P[i] = C[i] XOR AES(C[i-1]) with C[-1] = IV, so the whole keystream is AES-ECB of IV || C[0..n-2],
+    // one call on a long-lived cipher instead of a new decipher per message.
+    const blocks = Math.ceil(n / 16);
+    const input = Buffer.allocUnsafe(blocks * 16);
+    iv(boots, time, salt).copy(input, 0);
+    data.copy(input, 16, 0, (blocks - 1) * 16);
+    const plain = priv.keystream.update(input);
+    for (let i = 0; i < n; i++) plain[i] = (plain[i] as number) ^ (data[i] as number);
+    return plain.subarray(0, n);
+  }
   const d = createDecipheriv(priv.cipher, priv.secret, iv(boots, time, salt));
   return concatFinal(d.update(data), d.final());
 }
