@@ -64,6 +64,10 @@ interface Budget {
 type Frame = (pdu: Buffer) => Buffer;
 
 const EMPTY_OCTETS = encodeOctetString("");
+const EMPTY: Buffer = Buffer.alloc(0);
+const ZEROS = Buffer.alloc(64);
+/** msgFlags TLVs by security level bits (auth 1, priv 2); reportable is never set on a response. */
+const FLAGS = [0, 1, 2, 3].map((f) => Buffer.from([TAG.octetString, 1, f]));
 
 interface RequestVarbind {
   readonly oid: number[];
@@ -152,6 +156,8 @@ export class SnmpAgent {
   private readonly users = new Map<string, { user: UsmUser; allowed: (a: string) => boolean }>();
   /** Response PDUs of GET/GETNEXT/GETBULK are encoded into this one buffer, then framed and copied out once. */
   private readonly writer = new BerWriter(MAX_DATAGRAM + 2 * HEADROOM);
+  /** v3 messages are assembled here around the (encrypted) scoped PDU, then copied out. */
+  private readonly messageWriter = new BerWriter(MAX_DATAGRAM + 2 * HEADROOM);
   private readonly engineIdTlv: Buffer;
 
   constructor(private readonly deps: AgentDeps) {
@@ -574,45 +580,43 @@ export class SnmpAgent {
     const scoped = this.wrap(TAG.sequence, [this.engineIdTlv, EMPTY_OCTETS], pdu);
     const auth = securityFlags & 1 ? user?.auth : undefined;
     const priv = securityFlags & 2 ? user?.priv : undefined;
-    let data = scoped;
-    let salt: Buffer = Buffer.alloc(0);
+    let encrypted: Buffer | undefined;
+    let salt = EMPTY;
     if (priv && user) {
       salt = d.salt.next();
-      data = encodeOctetString(encrypt(user, scoped, boots, time, salt));
+      encrypted = encrypt(user, scoped, boots, time, salt);
     }
-    const engine = this.engineIdTlv;
-    const bootsTlv = encodeInteger(boots);
-    const timeTlv = encodeInteger(time);
-    const userTlv = encodeOctetString(user?.name ?? ctx.userName);
-    const authTlv = encodeOctetString(Buffer.alloc(auth ? auth.digestLength : 0));
-    const privTlv = encodeOctetString(salt);
-    const secSeq = tlv(TAG.sequence, engine, bootsTlv, timeTlv, userTlv, authTlv, privTlv);
-    const authInSeq =
-      secSeq.length -
-      (engine.length + bootsTlv.length + timeTlv.length + userTlv.length + authTlv.length + privTlv.length) +
-      engine.length +
-      bootsTlv.length +
-      timeTlv.length +
-      userTlv.length +
-      (authTlv.length - (auth ? auth.digestLength : 0));
-    const secOctet = tlv(TAG.octetString, secSeq);
-    const version = encodeInteger(3);
-    const global = tlv(
-      TAG.sequence,
-      encodeInteger(ctx.msgId),
-      encodeInteger(MAX_DATAGRAM),
-      Buffer.from([TAG.octetString, 1, securityFlags]),
-      encodeInteger(3),
-    );
-    const contentLength = version.length + global.length + secOctet.length + data.length;
-    const outerHeader = header(TAG.sequence, contentLength);
-    const message = Buffer.concat([outerHeader, version, global, secOctet, data]);
-    if (auth && user) {
-      const offset =
-        outerHeader.length + version.length + global.length + (secOctet.length - secSeq.length) + authInSeq;
-      digest(user, message).copy(message, offset);
-    }
-    return message;
+    const w = this.messageWriter;
+    w.pos = 0;
+    const message = w.open(TAG.sequence);
+    w.integer(3);
+    const global = w.open(TAG.sequence);
+    w.integer(ctx.msgId);
+    w.integer(MAX_DATAGRAM);
+    w.bytes(FLAGS[securityFlags & 3] as Buffer);
+    w.integer(3);
+    w.close(global);
+    const secOctet = w.open(TAG.octetString);
+    const secSeq = w.open(TAG.sequence);
+    w.bytes(this.engineIdTlv);
+    w.integer(boots);
+    w.integer(time);
+    w.octets(user?.name ?? ctx.userName);
+    const digestLength = auth ? auth.digestLength : 0;
+    const authParams = w.open(TAG.octetString);
+    // Zeros while the digest is computed (RFC 3414 6.3.1); a close that lengthens a header moves them along.
+    let authAt = w.pos;
+    w.range(ZEROS, 0, digestLength);
+    w.close(authParams);
+    w.octets(salt);
+    authAt += w.close(secSeq);
+    authAt += w.close(secOctet);
+    if (encrypted) w.octets(encrypted);
+    else w.bytes(scoped);
+    authAt += w.close(message);
+    const out = w.copy();
+    if (auth && user) digest(user, out).copy(out, authAt);
+    return out;
   }
 }
 

@@ -244,11 +244,12 @@ export class BerWriter {
     return this.pos;
   }
 
-  close(start: number): void {
+  /** Fills in the length of the TLV opened at `start`; returns how far its content moved (extra length bytes). */
+  close(start: number): number {
     const len = this.pos - start;
     if (len < 0x80) {
       this.buf[start - 1] = len;
-      return;
+      return 0;
     }
     const extra = len < 0x100 ? 1 : len < 0x10000 ? 2 : 3;
     this.ensure(extra);
@@ -256,6 +257,7 @@ export class BerWriter {
     this.buf[start - 1] = 0x80 | extra;
     for (let i = 0; i < extra; i++) this.buf[start + i] = (len >> (8 * (extra - 1 - i))) & 0xff;
     this.pos += extra;
+    return extra;
   }
 
   integer(value: number, tag: number = TAG.integer): void {
