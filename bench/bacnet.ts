@@ -1,14 +1,18 @@
 /**
- * ReadPropertyMultiple throughput of the BACnet device at 480 and 10,000 blocks.
+ * ReadPropertyMultiple throughput and COV notification cost of the BACnet device at 480 and 10,000 blocks.
  * Run: npx tsx bench/bacnet.ts
  *
- * Two figures per plant size: in-process (decode + snapshot read + encode, no socket) and over UDP on loopback
- * (one request in flight, as a BMS workstation polls). Each request reads Present_Value and Status_Flags of 20
- * block analog inputs (40 properties), walking through every block of the plant.
+ * ReadPropertyMultiple, two figures per plant size: in-process (decode + snapshot read + encode, no socket) and over
+ * UDP on loopback (one request in flight, as a BMS workstation polls). Each request reads Present_Value and
+ * Status_Flags of 20 block analog inputs (40 properties), walking through every block of the plant.
+ *
+ * COV, in-process: up to 4,700 SubscribeCOV requests (block voltages, as the whole-plant bench's 50 subscribers
+ * make), then commits that change every block's voltage and temperature (20,160 changes at 10,080 blocks) and time
+ * `onSnapshot`, which finds the subscribed objects among the changes and encodes one notification per subscription.
  */
 import { createSocket } from "node:dgram";
 import { PropertyIdentifier } from "@bacnet-js/client/dist/lib/enum.js";
-import { ReadPropertyMultiple } from "@bacnet-js/client/dist/lib/services/index.js";
+import { ReadPropertyMultiple, SubscribeCov } from "@bacnet-js/client/dist/lib/services/index.js";
 import { gatewayConfigSchema } from "../src/app/config-schema.js";
 import { parseConfig } from "../src/core/config/load.js";
 import { ModelStore, Q_GOOD } from "../src/core/model.js";
@@ -19,6 +23,8 @@ import { DeviceModel } from "../src/protocols/bacnet/device-model.js";
 import { BacnetServer } from "../src/protocols/bacnet/server.js";
 
 const OBJECTS_PER_REQUEST = 20;
+const COV_SUBSCRIPTIONS = 4_700;
+const COV_COMMITS = 20;
 const ARRAY_ALL = 0xffffffff;
 
 function plantYaml(strings: number, blocks: number): string {
@@ -61,7 +67,7 @@ async function bench(strings: number, blocks: number): Promise<void> {
     store.write("block.temperature", row, 24, Q_GOOD, Date.now());
   }
   store.commit();
-  const config = bacnetConfigSchema.parse({ blockObjects: true });
+  const config = bacnetConfigSchema.parse({ blockObjects: true, cov: { maxSubscriptions: COV_SUBSCRIPTIONS } });
   const model = new DeviceModel(topology, config, {
     vendorName: "b",
     modelName: "b",
@@ -84,7 +90,7 @@ async function bench(strings: number, blocks: number): Promise<void> {
   };
   const server = new BacnetServer(model, io, {
     writes: { enabled: false, allow: [] },
-    cov: { defaultLifetimeMs: 0, maxSubscriptions: 10 },
+    cov: { defaultLifetimeMs: 0, maxSubscriptions: COV_SUBSCRIPTIONS },
   });
   const reqs = requests(model);
   const peer = { address: "127.0.0.9", port: 47808 };
@@ -119,10 +125,43 @@ async function bench(strings: number, blocks: number): Promise<void> {
   const overUdp = (udpRequests * OBJECTS_PER_REQUEST * 2) / seconds;
   device.close();
   client.close();
+  // COV, in-process: subscribe block voltages, then commit changes of every block and time onSnapshot.
+  send = () => {
+    replies++;
+  };
+  const subscriptions = Math.min(COV_SUBSCRIPTIONS, topology.blockCount);
+  let subscribed = 0;
+  for (const s of topology.strings)
+    for (let b = 1; b <= s.blockCount && subscribed < subscriptions; b++, subscribed++) {
+      const buf = { buffer: Buffer.alloc(64), offset: 0 };
+      SubscribeCov.encode(buf, subscribed + 1, { type: 0, instance: s.id * 10_000 + b * 10 + 1 }, false, false, 0);
+      const apdu = Buffer.concat([Buffer.from([0x00, 0x05, subscribed & 0xff, 5]), buf.buffer.subarray(0, buf.offset)]);
+      await server.receive(frame(apdu, { expectingReply: true }), peer);
+    }
+  await new Promise((r) => setImmediate(r));
+  if (server.subscriptionCount !== subscriptions) throw new Error(`bench: ${server.subscriptionCount} subscriptions`);
+  replies = 0;
+  let covSeconds = 0;
+  let changes = 0;
+  for (let c = 1; c <= COV_COMMITS; c++) {
+    for (let row = 0; row < topology.blockCount; row++) {
+      store.write("block.voltage", row, 13.5 + (c % 2) * 0.02 + row * 1e-6, Q_GOOD, Date.now());
+      store.write("block.temperature", row, 24 + (c % 2), Q_GOOD, Date.now());
+    }
+    const committed = store.commit();
+    if (!committed) throw new Error("bench: nothing committed");
+    changes = committed.delta.changes.length;
+    const t = performance.now();
+    server.onSnapshot(committed.snapshot, committed.delta);
+    covSeconds += (performance.now() - t) / 1000;
+  }
+  if (replies !== subscriptions * COV_COMMITS) throw new Error(`bench: ${replies} COV notifications`);
   console.log(
     `${String(topology.blockCount).padStart(6)} blocks, ${String(model.objects.length).padStart(6)} objects: ` +
       `in-process ${Math.round(inProcess).toLocaleString("en")} properties/s, ` +
-      `UDP loopback ${Math.round(overUdp).toLocaleString("en")} properties/s (${Math.round(udpRequests / seconds)} requests/s)`,
+      `UDP loopback ${Math.round(overUdp).toLocaleString("en")} properties/s (${Math.round(udpRequests / seconds)} requests/s); ` +
+      `COV ${subscriptions} subscriptions, ${changes} changes per commit: ${((covSeconds / COV_COMMITS) * 1000).toFixed(1)} ms ` +
+      `per commit, ${Math.round(replies / covSeconds).toLocaleString("en")} notifications/s`,
   );
 }
 
