@@ -86,7 +86,7 @@ const buildMs = performance.now() - started;
 const built = await measure();
 started = performance.now();
 let properties = 0;
-for (const o of model.objects) {
+for (const o of model.objects()) {
   for (const property of [PropertyIdentifier.OBJECT_NAME, PropertyIdentifier.PRESENT_VALUE])
     if (model.read(o, property, ARRAY_ALL, snapshot).ok) properties++;
 }
@@ -95,7 +95,7 @@ const walked = await measure();
 
 const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
 console.log(
-  `${topology.blockCount} blocks, ${model.objects.length} objects; built in ${buildMs.toFixed(0)} ms, ` +
+  `${topology.blockCount} blocks, ${model.objectCount} objects; built in ${buildMs.toFixed(0)} ms, ` +
     `${properties} properties read in ${walkMs.toFixed(0)} ms`,
 );
 console.log("| state | heapUsed delta (MB) | heap objects delta |");

@@ -37,9 +37,7 @@ function plantYaml(strings: number, blocks: number): string {
 }
 
 function requests(model: DeviceModel): Buffer[] {
-  const inputs = model.objects.filter(
-    (o) => o.type === 0 && o.source.kind === "point" && o.source.point.scope === "block",
-  );
+  const inputs = [...model.objects()].filter((o) => o.type === 0 && o.point?.scope === "block");
   const out: Buffer[] = [];
   for (let i = 0; i < inputs.length; i += OBJECTS_PER_REQUEST) {
     const specs = inputs.slice(i, i + OBJECTS_PER_REQUEST).map((o) => ({
@@ -157,7 +155,7 @@ async function bench(strings: number, blocks: number): Promise<void> {
   }
   if (replies !== subscriptions * COV_COMMITS) throw new Error(`bench: ${replies} COV notifications`);
   console.log(
-    `${String(topology.blockCount).padStart(6)} blocks, ${String(model.objects.length).padStart(6)} objects: ` +
+    `${String(topology.blockCount).padStart(6)} blocks, ${String(model.objectCount).padStart(6)} objects: ` +
       `in-process ${Math.round(inProcess).toLocaleString("en")} properties/s, ` +
       `UDP loopback ${Math.round(overUdp).toLocaleString("en")} properties/s (${Math.round(udpRequests / seconds)} requests/s); ` +
       `COV ${subscriptions} subscriptions, ${changes} changes per commit: ${((covSeconds / COV_COMMITS) * 1000).toFixed(1)} ms ` +

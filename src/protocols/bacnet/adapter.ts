@@ -133,7 +133,7 @@ export const bacnetAdapter: Adapter<BacnetConfig> = {
     // Announce ourselves once, as devices do at start-up.
     server.announce();
     ctx.log.info(
-      { instance: config.deviceInstance, objects: model.objects.length, address: `${address.address}:${address.port}` },
+      { instance: config.deviceInstance, objects: model.objectCount, address: `${address.address}:${address.port}` },
       "bacnet device listening",
     );
   },

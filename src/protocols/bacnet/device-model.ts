@@ -13,9 +13,10 @@ import {
 } from "@bacnet-js/client/dist/lib/enum.js";
 import type { ActiveAlarm } from "../../core/events.js";
 import type { PlantSnapshot, Sample } from "../../core/model.js";
+import type { PointId } from "../../core/points.js";
 import type { PlantTopology } from "../../core/topology.js";
 import type { BacnetConfig } from "./config-schema.js";
-import { type BacnetObject, checkInstanceRanges, objectKey, projectObjects } from "./mapping.js";
+import { type BacnetObject, checkInstanceRanges, DeviceObjects } from "./mapping.js";
 
 export const MAX_APDU = 1476;
 /** Pseudo application tag: a BACnetDeviceObjectReference with only its object identifier ([1]). */
@@ -53,6 +54,7 @@ const oid = (type: number, instance: number): AppValue => ({
   type: ApplicationTag.OBJECTIDENTIFIER,
   value: { type, instance },
 });
+const objectOid = (object: BacnetObject): AppValue => oid(object.type, object.instance);
 
 /** A BACnet bit string with the given bits set (bit 0 first, as on the wire). */
 export function bitString(bitsUsed: number, set: readonly number[]): AppValue {
@@ -168,11 +170,20 @@ function indexAlarms(version: number, alarms: readonly ActiveAlarm[]): AlarmInde
   return { version, keys };
 }
 
+/** An array property read element by element, so long lists (Object_List) are never built to read one entry. */
+interface ArrayValue {
+  readonly length: number;
+  /** 0-based element. */
+  at(index: number): AppValue;
+}
+
+function arrayOf(values: readonly AppValue[]): ArrayValue {
+  return { length: values.length, at: (i) => values[i] as AppValue };
+}
+
 export class DeviceModel {
-  readonly objects: readonly BacnetObject[];
   readonly device: BacnetObject;
-  private readonly byKey = new Map<number, BacnetObject>();
-  private readonly byName = new Map<string, BacnetObject>();
+  private readonly space: DeviceObjects;
   private alarmIndex: AlarmIndex = { version: -1, keys: new Set() };
   private readonly objectTypesSupported: AppValue;
   readonly databaseRevision: number;
@@ -187,22 +198,33 @@ export class DeviceModel {
       throw new Error(
         `bacnet: the plant does not fit the object numbering (E_BACNET_INSTANCE_RANGE): ${problems.join("; ")}`,
       );
-    this.device = {
-      type: ObjectType.DEVICE,
-      instance: config.deviceInstance,
-      name: config.deviceName ?? topology.site.name,
-      description: topology.site.description || `Battery monitoring gateway, ${topology.site.name}`,
-      source: { kind: "device" },
-    };
-    this.objects = [this.device, ...projectObjects(topology, { blockObjects: config.blockObjects, cov: config.cov })];
-    for (const o of this.objects) {
-      this.byKey.set(objectKey(o.type, o.instance), o);
-      this.byName.set(o.name, o);
-    }
-    const types = new Set(this.objects.map((o) => o.type));
-    this.objectTypesSupported = bitString(63, [...types]);
+    this.space = new DeviceObjects(topology, {
+      blockObjects: config.blockObjects,
+      deviceInstance: config.deviceInstance,
+      siteName: topology.site.name,
+      deviceName: config.deviceName ?? topology.site.name,
+      deviceDescription: topology.site.description || `Battery monitoring gateway, ${topology.site.name}`,
+      cov: config.cov,
+    });
+    this.device = this.space.device;
+    this.objectTypesSupported = bitString(63, [...this.space.types()]);
     // Changes whenever the object set changes, so workstations know to re-read the object list.
-    this.databaseRevision = this.objects.length % 0xffff;
+    this.databaseRevision = this.space.count % 0xffff;
+  }
+
+  /** Number of objects, the Device object included. */
+  get objectCount(): number {
+    return this.space.count;
+  }
+
+  /** Every object in Object_List order; block objects are made as the iteration reaches them, not kept. */
+  objects(): IterableIterator<BacnetObject> {
+    return this.space[Symbol.iterator]();
+  }
+
+  /** objectKey of the object showing a model point at a row (for COV), if the device has one. */
+  keyOfPoint(point: string, row: number): number | undefined {
+    return this.space.keyOfPoint(point, row);
   }
 
   get vendorId(): number {
@@ -212,11 +234,11 @@ export class DeviceModel {
   find(type: number, instance: number): BacnetObject | undefined {
     // 4194303 addresses "this device" whatever its configured instance (used by discovery tools).
     if (type === ObjectType.DEVICE && instance === 0x3fffff) return this.device;
-    return this.byKey.get(objectKey(type, instance));
+    return this.space.find(type, instance);
   }
 
   findByName(name: string): BacnetObject | undefined {
-    return this.byName.get(name);
+    return this.space.findByName(name);
   }
 
   propertiesOf(object: BacnetObject, which: "all" | "required" | "optional"): readonly number[] {
@@ -236,11 +258,11 @@ export class DeviceModel {
         : err(ErrorClass.PROPERTY, ErrorCode.PROPERTY_IS_NOT_AN_ARRAY);
     const array = this.arrayProperty(object, property);
     if (array) {
-      if (index === ARRAY_ALL) return { ok: true, values: array() };
-      const items = array();
-      if (index === 0) return { ok: true, values: [uint(items.length)] };
-      const item = items[index - 1];
-      return item ? { ok: true, values: [item] } : err(ErrorClass.PROPERTY, ErrorCode.INVALID_ARRAY_INDEX);
+      if (index === ARRAY_ALL) return { ok: true, values: Array.from({ length: array.length }, (_, i) => array.at(i)) };
+      if (index === 0) return { ok: true, values: [uint(array.length)] };
+      return index <= array.length
+        ? { ok: true, values: [array.at(index - 1)] }
+        : err(ErrorClass.PROPERTY, ErrorCode.INVALID_ARRAY_INDEX);
     }
     if (index !== ARRAY_ALL) return err(ErrorClass.PROPERTY, ErrorCode.PROPERTY_IS_NOT_AN_ARRAY);
     const value = this.scalar(object, property, snapshot);
@@ -249,40 +271,44 @@ export class DeviceModel {
 
   /** Number of elements of an array property without building it (for size checks), or undefined. */
   arrayLength(object: BacnetObject, property: number): number | undefined {
-    if (object.type === ObjectType.DEVICE && property === P.OBJECT_LIST) return this.objects.length;
-    return this.arrayProperty(object, property)?.().length;
+    return this.arrayProperty(object, property)?.length;
   }
 
-  private arrayProperty(object: BacnetObject, property: number): (() => AppValue[]) | undefined {
+  private arrayProperty(object: BacnetObject, property: number): ArrayValue | undefined {
     if (property === P.PROPERTY_LIST)
-      return () =>
+      return arrayOf(
         this.propertiesOf(object, "all")
           .filter(
             (p) => p !== P.OBJECT_IDENTIFIER && p !== P.OBJECT_NAME && p !== P.OBJECT_TYPE && p !== P.PROPERTY_LIST,
           )
-          .map(enumerated);
-    if (object.type === ObjectType.DEVICE && property === P.OBJECT_LIST)
-      return () => this.objects.map((o) => oid(o.type, o.instance));
-    if (object.type === ObjectType.DEVICE && property === P.STRUCTURED_OBJECT_LIST)
-      return () =>
-        this.objects.filter((o) => o.type === ObjectType.STRUCTURED_VIEW).map((o) => oid(o.type, o.instance));
+          .map(enumerated),
+      );
+    const space = this.space;
+    if (object.kind === "device" && property === P.OBJECT_LIST)
+      return { length: space.count, at: (i) => objectOid(space.at(i) ?? object) };
+    if (object.kind === "device" && property === P.STRUCTURED_OBJECT_LIST)
+      return arrayOf(space.structuredViews.map(objectOid));
     if (object.type === ObjectType.MULTI_STATE_INPUT && property === P.STATE_TEXT)
-      return () => (object.states ?? []).map(str);
-    if (object.source.kind === "view" && property === P.SUBORDINATE_LIST)
-      return () =>
-        (object.source.kind === "view" ? object.source.members : []).map((m) => ({
-          type: OBJECT_REFERENCE,
-          value: { type: m.type, instance: m.instance },
-        }));
+      return arrayOf((object.states ?? []).map(str));
+    if (object.kind === "view" && property === P.SUBORDINATE_LIST) {
+      const members = space.members(object);
+      return {
+        length: members.length,
+        at: (i) => {
+          const m = space.at(members.start + i) ?? object;
+          return { type: OBJECT_REFERENCE, value: { type: m.type, instance: m.instance } };
+        },
+      };
+    }
     return undefined;
   }
 
   /** Current value and status of an input/value object. */
   state(object: BacnetObject, snapshot: PlantSnapshot): ObjectState {
-    const src = object.source;
-    if (src.kind === "point") {
-      const sample = snapshot.sample(src.point.id as never, src.row);
-      const reliability = reliabilityOf(sample, src.point.range);
+    const point = object.point;
+    if (object.kind === "point" && point) {
+      const sample = snapshot.sample(point.id as PointId, object.row);
+      const reliability = reliabilityOf(sample, point.range);
       const fault = reliability !== Reliability.NO_FAULT_DETECTED;
       if (object.type === ObjectType.MULTI_STATE_INPUT) {
         const n = object.states?.length ?? 1;
@@ -293,11 +319,11 @@ export class DeviceModel {
         return { value: sample.value >= 0.5 ? 1 : 0, fault, reliability };
       return { value: sample.value, fault, reliability };
     }
-    if (src.kind === "alarm" || src.kind === "block-alarm") {
+    if (object.kind === "alarm" || object.kind === "block-alarm") {
       if (this.alarmIndex.version !== snapshot.version)
         this.alarmIndex = indexAlarms(snapshot.version, snapshot.alarms);
-      const key =
-        src.kind === "alarm" ? `e${src.event.eventId}/s${src.stringId ?? 0}` : `b${src.stringId}/${src.block}`;
+      const stringId = object.owner?.id ?? 0;
+      const key = object.event ? `e${object.event.eventId}/s${stringId}` : `b${stringId}/${object.block}`;
       return { value: this.alarmIndex.keys.has(key) ? 1 : 0, fault: false, reliability: Reliability.NO_FAULT_DETECTED };
     }
     return { value: 0, fault: false, reliability: Reliability.NO_FAULT_DETECTED };
@@ -346,17 +372,17 @@ export class DeviceModel {
       case P.COV_INCREMENT:
         return real(object.covIncrement ?? 0);
       case P.MIN_PRES_VALUE:
-        return object.source.kind === "point" ? real(object.source.point.range[0]) : undefined;
+        return object.point ? real(object.point.range[0]) : undefined;
       case P.MAX_PRES_VALUE:
-        return object.source.kind === "point" ? real(object.source.point.range[1]) : undefined;
+        return object.point ? real(object.point.range[1]) : undefined;
       case P.RESOLUTION:
-        return object.source.kind === "point" ? real(object.source.point.resolution) : undefined;
+        return object.point ? real(object.point.resolution) : undefined;
       case P.POLARITY:
         return enumerated(0);
       case P.ACTIVE_TEXT:
-        return str(object.source.kind === "point" ? "on" : "alarm");
+        return str(object.kind === "point" ? "on" : "alarm");
       case P.INACTIVE_TEXT:
-        return str(object.source.kind === "point" ? "off" : "normal");
+        return str(object.kind === "point" ? "off" : "normal");
       case P.NUMBER_OF_STATES:
         return uint(object.states?.length ?? 0);
     }

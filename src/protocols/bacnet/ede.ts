@@ -21,7 +21,7 @@ function field(text: string): string {
   return text.replaceAll(";", ",").replaceAll("\n", " ");
 }
 
-function stateTextTables(objects: readonly BacnetObject[]): string[][] {
+function stateTextTables(objects: Iterable<BacnetObject>): string[][] {
   const tables: string[][] = [];
   const seen = new Map<string, number>();
   for (const o of objects) {
@@ -39,7 +39,7 @@ function stateTextTables(objects: readonly BacnetObject[]): string[][] {
 function stateTexts(o: BacnetObject): string[] | undefined {
   if (o.type === ObjectType.MULTI_STATE_INPUT) return [...(o.states ?? [])];
   if (o.type === ObjectType.BINARY_INPUT || o.type === ObjectType.BINARY_VALUE)
-    return o.source.kind === "point" ? ["off", "on"] : ["normal", "alarm"];
+    return o.kind === "point" ? ["off", "on"] : ["normal", "alarm"];
   return undefined;
 }
 
@@ -56,7 +56,7 @@ export function renderEde(
     firmwareRevision: version,
     applicationSoftwareVersion: version,
   });
-  const tables = stateTextTables(model.objects);
+  const tables = stateTextTables(model.objects());
   if (format === "state-texts") {
     const width = Math.max(...tables.map((t) => t.length));
     const head = Array.from({ length: width }, (_, i) => `Text ${i + 1}`).join(";");
@@ -65,15 +65,16 @@ export function renderEde(
     );
   }
   const tableOf = new Map(tables.map((t, i) => [t.join("|"), i + 1]));
-  const rows = model.objects.map((o) => {
+  const rows = Array.from(model.objects(), (o) => {
     const texts = stateTexts(o);
-    const range = o.source.kind === "point" && o.type === ObjectType.ANALOG_INPUT ? o.source.point.range : undefined;
+    const range = o.point && o.type === ObjectType.ANALOG_INPUT ? o.point.range : undefined;
     const settable = o.output ? "W" : "R";
-    const cov = o.source.kind === "device" || o.source.kind === "view" ? "" : "Y";
+    const cov = o.kind === "device" || o.kind === "view" ? "" : "Y";
+    const name = o.name;
     return [
-      `${model.device.instance}_${o.name}`,
+      `${model.device.instance}_${name}`,
       model.device.instance,
-      field(o.name),
+      field(name),
       o.type,
       o.instance,
       field(o.description),

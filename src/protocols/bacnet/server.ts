@@ -60,7 +60,7 @@ import {
   type PropertyError,
   UNKNOWN_OBJECT,
 } from "./device-model.js";
-import { type BacnetObject, indexByPoint, objectKey, pointRowKey } from "./mapping.js";
+import { type BacnetObject, objectKey } from "./mapping.js";
 
 export interface ServerIo {
   send(datagram: Buffer, to: Peer): void;
@@ -158,7 +158,6 @@ const SUPPORTED_CONFIRMED = new Set<number>([
 export class BacnetServer {
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly subsByObject = new Map<number, Set<Subscription>>();
-  private readonly byPoint: Map<string, BacnetObject>;
   private invokeId = 0;
   private writeAllowed: ((address: string) => boolean) | undefined;
 
@@ -166,9 +165,7 @@ export class BacnetServer {
     private readonly model: DeviceModel,
     private readonly io: ServerIo,
     private readonly options: ServerOptions,
-  ) {
-    this.byPoint = indexByPoint(model.objects);
-  }
+  ) {}
 
   get subscriptionCount(): number {
     return this.subscriptions.size;
@@ -448,7 +445,7 @@ export class BacnetServer {
     const req = decodeWith(subscribeSchema, () => SubscribeCov.decode(payload, 0, payload.length));
     const object = this.model.find(req.monitoredObjectId.type, req.monitoredObjectId.instance);
     if (!object) return this.errorReply(invokeId, CS.SUBSCRIBE_COV, UNKNOWN_OBJECT);
-    if (object.source.kind === "device" || object.source.kind === "view")
+    if (object.kind === "device" || object.kind === "view")
       return this.errorReply(invokeId, CS.SUBSCRIBE_COV, {
         errorClass: ErrorClass.OBJECT,
         errorCode: ErrorCode.OPTIONAL_FUNCTIONALITY_NOT_SUPPORTED,
@@ -495,7 +492,10 @@ export class BacnetServer {
     const sub = this.subscriptions.get(key);
     if (!sub) return;
     this.subscriptions.delete(key);
-    this.subsByObject.get(objectKey(sub.object.type, sub.object.instance))?.delete(sub);
+    const objectId = objectKey(sub.object.type, sub.object.instance);
+    const set = this.subsByObject.get(objectId);
+    set?.delete(sub);
+    if (set?.size === 0) this.subsByObject.delete(objectId);
   }
 
   /** Called for every committed snapshot: notifies subscribers whose object changed beyond its increment. */
@@ -503,24 +503,31 @@ export class BacnetServer {
     if (this.subscriptions.size === 0) return;
     const now = this.io.now();
     for (const sub of [...this.subscriptions.values()]) if (sub.expiresAt <= now) this.removeSubscription(sub.key);
-    const touched = new Set<BacnetObject>();
+    // Subscribed objects touched by this delta, by objectKey (computed from point and row, no index kept).
+    const touched = new Set<number>();
     for (const change of delta.changes) {
-      const object = this.byPoint.get(pointRowKey(change.point, change.row));
-      if (object && this.subsByObject.get(objectKey(object.type, object.instance))?.size) touched.add(object);
+      const key = this.model.keyOfPoint(change.point, change.row);
+      if (key !== undefined && this.subsByObject.get(key)?.size) touched.add(key);
     }
     if (delta.alarmsChanged)
       for (const sub of this.subscriptions.values())
-        if (sub.object.source.kind === "alarm" || sub.object.source.kind === "block-alarm") touched.add(sub.object);
-    for (const object of touched)
-      for (const sub of this.subsByObject.get(objectKey(object.type, object.instance)) ?? []) {
-        const state = this.model.state(object, snapshot);
+        if (sub.object.kind === "alarm" || sub.object.kind === "block-alarm")
+          touched.add(objectKey(sub.object.type, sub.object.instance));
+    for (const key of touched) {
+      const subs = this.subsByObject.get(key);
+      const object = subs?.values().next().value?.object;
+      if (!subs || !object) continue;
+      const state = this.model.state(object, snapshot);
+      const increment = object.covIncrement ?? 0;
+      for (const sub of subs) {
         const moved =
           object.type === ObjectType.ANALOG_INPUT
             ? Number.isNaN(state.value) !== Number.isNaN(sub.lastValue) ||
-              Math.abs(state.value - sub.lastValue) >= (object.covIncrement ?? 0)
+              Math.abs(state.value - sub.lastValue) >= increment
             : state.value !== sub.lastValue;
         if (moved || state.fault !== sub.lastFault) this.notify(sub, snapshot);
       }
+    }
   }
 
   private notify(sub: Subscription, snapshot: PlantSnapshot): void {
