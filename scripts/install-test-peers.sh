@@ -22,6 +22,8 @@ declare -A PEERS=(
   [expect]=expect
   [telnet]=telnet
   [nmap]=nmap
+  # ss shows a socket's kernel receive buffer (test/bacnet/device.test.ts)
+  [ss]=iproute2
   [certtool]=gnutls-bin
   [openssl]=openssl
   [chromium]=chromium

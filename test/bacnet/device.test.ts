@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import type { Principal } from "../../src/core/adapter.js";
+import { RECEIVE_BUFFER_BYTES } from "../../src/protocols/bacnet/adapter.js";
 import { afterSweeps, allDevicesOk, smallPlantYaml, startTestGateway, type TestGateway } from "../helpers/gateway.js";
 import { bacnetYaml, freeSharedPort, TestClient } from "./helpers.js";
 
@@ -102,6 +103,14 @@ describe("BACnet/IP device read by an independent client (bacstack)", () => {
       assert.ok(ids.includes(required), `property ${required}`);
     const msi = result.values[1]?.values.map((v) => v.id) ?? [];
     assert.ok(msi.includes(74) && !msi.includes(110), "REQUIRED gives Number_Of_States, not the optional State_Text");
+  });
+
+  it("asks the kernel for a 4 MiB receive buffer, so a burst of requests queues instead of being dropped", async () => {
+    // ss shows the socket's buffer as the kernel keeps it: twice the value set, capped at net.core.rmem_max.
+    const rmemMax = Number(readFileSync("/proc/sys/net/core/rmem_max", "utf8"));
+    const { stdout } = await promisify(execFile)("ss", ["-u", "-a", "-n", "-m", "-H", "src", `127.0.0.2:${port}`]);
+    const buffer = Number(/rb(\d+)/.exec(stdout)?.[1]);
+    assert.equal(buffer, 2 * Math.min(RECEIVE_BUFFER_BYTES, rmemMax), stdout);
   });
 
   it("reports an unknown object as an error and a reply too large for the client as an abort", async () => {

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { ObjectType, PropertyIdentifier } from "@bacnet-js/client/dist/lib/enum.js";
+import { ModelStore } from "../../src/core/model.js";
 import { buildTopology } from "../../src/core/topology.js";
 import { bacnetConfigSchema } from "../../src/protocols/bacnet/config-schema.js";
 import { DeviceModel } from "../../src/protocols/bacnet/device-model.js";
@@ -35,6 +37,31 @@ describe("BACnet object numbering", () => {
     assert.equal(keys.size, objects.length);
     assert.equal(model.objectCount, objects.length);
     assert.ok(objects.every((o) => o.instance >= 0 && o.instance <= 4_194_302));
+  });
+
+  it("finds every object by identifier, by name and by Object_List position, block objects included", () => {
+    const model = new DeviceModel(plant(3, 5, [2, 5, 9]), bacnetConfigSchema.parse({}), identity);
+    const snapshot = new ModelStore(plant(3, 5, [2, 5, 9])).snapshot();
+    const objects = [...model.objects()];
+    for (const [position, o] of objects.entries()) {
+      assert.equal(model.find(o.type, o.instance)?.name, o.name);
+      assert.equal(model.findByName(o.name)?.instance, o.instance, o.name);
+      const listed = model.read(model.device, PropertyIdentifier.OBJECT_LIST, position + 1, snapshot);
+      assert.deepEqual(listed.ok && listed.values[0]?.value, { type: o.type, instance: o.instance });
+    }
+    assert.equal(model.find(ObjectType.ANALOG_INPUT, 5 * 10_000 + 6 * 10 + 1), undefined, "block 6 of 5");
+    assert.equal(model.find(ObjectType.BINARY_INPUT, 5 * 10_000 + 1 * 10 + 1), undefined, "voltage is not binary");
+    assert.equal(model.find(ObjectType.ANALOG_INPUT, 3 * 10_000 + 1 * 10 + 1), undefined, "no string 3");
+    assert.equal(model.findByName("S05.B1.voltage"), undefined);
+    assert.equal(model.findByName("S5.B1.alarm")?.instance, 2_000_000 + 5 * 10_000 + 10);
+    const view = model.find(ObjectType.STRUCTURED_VIEW, 5);
+    const members = view && model.read(view, PropertyIdentifier.SUBORDINATE_LIST, 0xffffffff, snapshot);
+    assert.deepEqual(
+      members?.ok && members.values.map((v) => v.value),
+      objects
+        .filter((o) => o.owner?.id === 5 && o.type !== ObjectType.STRUCTURED_VIEW)
+        .map((o) => ({ type: o.type, instance: o.instance })),
+    );
   });
 
   it("refuses a plant that does not fit, naming the string and the fix", () => {

@@ -20,6 +20,13 @@ export function deviceIdentity(): DeviceIdentity {
   };
 }
 
+/**
+ * Receive buffer the device's UDP socket asks for (SO_RCVBUF). The default (~208 KiB on Linux) holds only a few
+ * hundred queued datagrams: 50 COV subscribers re-subscribing 4,700 objects at once overflowed it and the kernel
+ * dropped requests (Udp RcvbufErrors). 4 MiB queues several thousand. Linux caps the value at net.core.rmem_max.
+ */
+export const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+
 function directedBroadcast(config: BacnetConfig): string | undefined {
   if (config.broadcastAddress) return config.broadcastAddress;
   // A loopback bind has no broadcast domain; never broadcast from it.
@@ -32,7 +39,7 @@ export const bacnetAdapter: Adapter<BacnetConfig> = {
   async start(ctx: AdapterContext<BacnetConfig>): Promise<void> {
     const config = ctx.config;
     const model = new DeviceModel(ctx.model.current().topology, config, deviceIdentity());
-    const socket: Socket = createSocket({ type: "udp4", reuseAddr: false });
+    const socket: Socket = createSocket({ type: "udp4", reuseAddr: false, recvBufferSize: RECEIVE_BUFFER_BYTES });
     socket.on("error", (error) => {
       ctx.log.warn({ err: error }, "bacnet socket error");
       ctx.health.set("degraded", `socket error: ${error.message}`);
@@ -119,6 +126,14 @@ export const bacnetAdapter: Adapter<BacnetConfig> = {
     ctx.defer(() => new Promise<void>((done) => socket.close(() => done())));
     const address = socket.address();
     ctx.health.listening(`bacnet-ip://${address.address}:${address.port}`);
+    // Linux reports twice the value set (it counts its bookkeeping) and silently caps it at net.core.rmem_max.
+    const receiveBuffer = socket.getRecvBufferSize();
+    if (receiveBuffer < RECEIVE_BUFFER_BYTES)
+      ctx.log.warn(
+        { receiveBuffer, wanted: RECEIVE_BUFFER_BYTES },
+        `E_BACNET_RECEIVE_BUFFER: the kernel limits the BACnet socket's receive buffer to ${receiveBuffer} bytes, so ` +
+          `bursts of requests may be dropped; raise it with sysctl -w net.core.rmem_max=${RECEIVE_BUFFER_BYTES}`,
+      );
 
     ctx.defer(ctx.changes.on("snapshot", (snapshot, delta) => server.onSnapshot(snapshot, delta)));
 
@@ -133,7 +148,12 @@ export const bacnetAdapter: Adapter<BacnetConfig> = {
     // Announce ourselves once, as devices do at start-up.
     server.announce();
     ctx.log.info(
-      { instance: config.deviceInstance, objects: model.objectCount, address: `${address.address}:${address.port}` },
+      {
+        instance: config.deviceInstance,
+        objects: model.objectCount,
+        address: `${address.address}:${address.port}`,
+        receiveBuffer,
+      },
       "bacnet device listening",
     );
   },
