@@ -150,9 +150,13 @@ export function createSnmpAdapter(options: SnmpAdapterOptions = {}): Adapter<Snm
       const family = config.host.includes(":") ? "udp6" : "udp4";
       const socket = createSocket({ type: family, recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
       socket.on("message", (packet, rinfo) => {
-        void agent.handle(packet, rinfo.address).then((reply) => {
+        const send = (reply: Buffer | undefined) => {
           if (reply) socket.send(reply, rinfo.port, rinfo.address);
-        });
+        };
+        // Answered within this callback; only a SET waits for the configuration write.
+        const reply = agent.handle(packet, rinfo.address);
+        if (reply instanceof Promise) void reply.then(send);
+        else send(reply);
       });
       socket.on("error", (error) => {
         ctx.log.error({ err: error }, "E_SNMP_SOCKET: SNMP socket error");

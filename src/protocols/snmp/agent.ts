@@ -170,22 +170,38 @@ export class SnmpAgent {
     this.engineIdTlv = encodeOctetString(deps.engineId);
   }
 
-  /** Handles one datagram; returns the reply, or undefined to stay silent. Never throws. */
-  async handle(packet: Buffer, remote: string): Promise<Buffer | undefined> {
-    const c = this.deps.counters;
-    c.inPkts++;
+  /**
+   * Handles one datagram: the reply, or undefined to stay silent. Synchronous except for a SET, which waits for the
+   * configuration write (then a promise). Never throws, never rejects.
+   */
+  handle(packet: Buffer, remote: string): Buffer | undefined | Promise<Buffer | undefined> {
+    this.deps.counters.inPkts++;
     try {
-      const reply = await this.dispatch(packet, remote);
-      if (reply) c.outPkts++;
-      return reply;
+      const reply = this.dispatch(packet, remote);
+      if (reply instanceof Promise)
+        return reply.then(
+          (r) => this.sent(r),
+          (error: unknown) => this.failed(error),
+        );
+      return this.sent(reply);
     } catch (error) {
-      if (error instanceof BerError || error instanceof RangeError) c.inAsnParseErrs++;
-      else c.silentDrops++;
-      return undefined;
+      return this.failed(error);
     }
   }
 
-  private async dispatch(packet: Buffer, remote: string): Promise<Buffer | undefined> {
+  private sent(reply: Buffer | undefined): Buffer | undefined {
+    if (reply) this.deps.counters.outPkts++;
+    return reply;
+  }
+
+  private failed(error: unknown): undefined {
+    const c = this.deps.counters;
+    if (error instanceof BerError || error instanceof RangeError) c.inAsnParseErrs++;
+    else c.silentDrops++;
+    return undefined;
+  }
+
+  private dispatch(packet: Buffer, remote: string): Buffer | undefined | Promise<Buffer | undefined> {
     const msg = expect(packet, 0, packet.length, TAG.sequence);
     const versionTlv = expect(packet, msg.start, msg.end, TAG.integer);
     const version = readInteger(packet, versionTlv);
@@ -441,7 +457,12 @@ export class SnmpAgent {
 
   // --- SNMPv3 ----------------------------------------------------------------------------------------------------
 
-  private async handleV3(packet: Buffer, msg: Tlv, afterVersion: number, remote: string): Promise<Buffer | undefined> {
+  private handleV3(
+    packet: Buffer,
+    msg: Tlv,
+    afterVersion: number,
+    remote: string,
+  ): Buffer | undefined | Promise<Buffer | undefined> {
     const c = this.deps.counters;
     const global = expect(packet, afterVersion, msg.end, TAG.sequence);
     const msgIdTlv = expect(packet, global.start, global.end, TAG.integer);
