@@ -360,6 +360,11 @@ function prefixCompare(column: readonly number[], oid: readonly number[]): numbe
   return oid.length < column.length ? 1 : 0;
 }
 
+/** Sorted rows without repeated indexes (the first wins), so a duplicate id can never break the view. */
+function distinct(rows: readonly RowSpec[]): RowSpec[] {
+  return rows.filter((r, i) => i === 0 || compareOid((rows[i - 1] as RowSpec).index, r.index) !== 0);
+}
+
 /** A scalar group as a segment: its objects are the columns, `.0` the one row. */
 function scalars(base: readonly number[], objects: readonly [number, CellWriter][]): Segment {
   return new Segment(
@@ -694,7 +699,7 @@ export class MibView {
     const rows = sorted
       .map((a, row) => ({ index: [a.id], row }))
       .filter((r) => Number.isInteger(r.index[0]) && (r.index[0] as number) > 0);
-    return this.table(ALARM_TABLE, rows, writers);
+    return this.table(ALARM_TABLE, distinct(rows), writers);
   }
 
   private thresholdSegmentOf(list: readonly ThresholdSetting[]): Segment {
@@ -720,11 +725,6 @@ export class MibView {
     const writable = new Map<string, (row: number) => Writable>([
       ["bmsThresholdValue", (row) => ({ syntax: valueSyntax, thresholdIndex: at(row).index, scale: at(row).scale })],
     ]);
-    return this.table(
-      THRESHOLD_TABLE,
-      rows.map((t, row) => ({ index: [t.index], row })),
-      writers,
-      writable,
-    );
+    return this.table(THRESHOLD_TABLE, distinct(rows.map((t, row) => ({ index: [t.index], row }))), writers, writable);
   }
 }
