@@ -321,10 +321,15 @@ describe("Modbus 32-bit values with wordOrder low-first", () => {
 
   it("puts the low word first in every 32-bit register pair, as mbpoll's default word order reads it", async () => {
     await gateway.poller.stop(); // freeze the model
-    const snap = gateway.model.current();
     const port = modbusPort(gateway);
     const client = await RawModbusClient.open(port);
-    const system = await client.readInput(1, 0, 9);
+    // A commit requested by the last device read may still land: read again until no snapshot came in between.
+    let snap = gateway.model.current();
+    let system = await client.readInput(1, 0, 9);
+    while (gateway.model.current() !== snap) {
+      snap = gateway.model.current();
+      system = await client.readInput(1, 0, 9);
+    }
     client.close();
     const word = (i: number) => system.readUInt16BE(2 + 2 * i);
     assert.equal(word(2) + 0x10000 * word(3), snap.topology.blockCount, "plant.blocks (u32 at 2)");

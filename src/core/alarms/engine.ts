@@ -199,20 +199,24 @@ export class AlarmEngine {
     const st = (row: number) => this.stringThresholds[row] as EffectiveThresholds;
     const good = (point: PointId, row: number) => this.model.quality(point, row) === Q_GOOD;
     const read = (point: PointId, row: number) => this.model.read(point, row);
-    /** A level test on one point: `pick` chooses limit and deadband from the thresholds of the row. */
+    /**
+     * A level test on one point: `limit` and `deadband` pick from the thresholds of the row (two functions rather
+     * than one returning a pair: this runs for every block at every commit, and the pairs were garbage).
+     */
     const level = (
       point: PointId,
       direction: "high" | "low",
       thresholds: (row: number) => EffectiveThresholds,
-      pick: (t: EffectiveThresholds) => [limit: number, deadband: number],
+      limit: (t: EffectiveThresholds) => number,
+      deadband: (t: EffectiveThresholds) => number,
     ): Rule["test"] => {
       const compare = direction === "high" ? high : low;
       return (row, active, out) => {
         if (!good(point, row)) return UNKNOWN;
-        const [limit, deadband] = pick(thresholds(row));
+        const t = thresholds(row);
         out.value = read(point, row);
-        out.threshold = limit;
-        return compare(out.value, limit, deadband, active);
+        out.threshold = limit(t);
+        return compare(out.value, out.threshold, deadband(t), active);
       };
     };
     const flag = (point: PointId, when: (v: number) => boolean): Rule["test"] => {
@@ -238,38 +242,80 @@ export class AlarmEngine {
     add(
       "block-voltage-high",
       "V",
-      level(v, "high", bt, (t) => [t.blockVoltage.highWarning, t.blockVoltage.deadband]),
+      level(
+        v,
+        "high",
+        bt,
+        (t) => t.blockVoltage.highWarning,
+        (t) => t.blockVoltage.deadband,
+      ),
     );
     add(
       "block-voltage-high-alarm",
       "V",
-      level(v, "high", bt, (t) => [t.blockVoltage.highAlarm, t.blockVoltage.deadband]),
+      level(
+        v,
+        "high",
+        bt,
+        (t) => t.blockVoltage.highAlarm,
+        (t) => t.blockVoltage.deadband,
+      ),
     );
     add(
       "block-voltage-low",
       "V",
-      level(v, "low", bt, (t) => [t.blockVoltage.lowWarning, t.blockVoltage.deadband]),
+      level(
+        v,
+        "low",
+        bt,
+        (t) => t.blockVoltage.lowWarning,
+        (t) => t.blockVoltage.deadband,
+      ),
     );
     add(
       "block-voltage-low-alarm",
       "V",
-      level(v, "low", bt, (t) => [t.blockVoltage.lowAlarm, t.blockVoltage.deadband]),
+      level(
+        v,
+        "low",
+        bt,
+        (t) => t.blockVoltage.lowAlarm,
+        (t) => t.blockVoltage.deadband,
+      ),
     );
     const temp = "block.temperature";
     add(
       "block-temperature-high",
       "°C",
-      level(temp, "high", bt, (t) => [t.blockTemperature.highWarning, t.blockTemperature.deadband]),
+      level(
+        temp,
+        "high",
+        bt,
+        (t) => t.blockTemperature.highWarning,
+        (t) => t.blockTemperature.deadband,
+      ),
     );
     add(
       "block-temperature-high-alarm",
       "°C",
-      level(temp, "high", bt, (t) => [t.blockTemperature.highAlarm, t.blockTemperature.deadband]),
+      level(
+        temp,
+        "high",
+        bt,
+        (t) => t.blockTemperature.highAlarm,
+        (t) => t.blockTemperature.deadband,
+      ),
     );
     add(
       "block-temperature-low",
       "°C",
-      level(temp, "low", bt, (t) => [t.blockTemperature.low, t.blockTemperature.deadband]),
+      level(
+        temp,
+        "low",
+        bt,
+        (t) => t.blockTemperature.low,
+        (t) => t.blockTemperature.deadband,
+      ),
     );
     add("block-ambient-difference", "°C", (row, active, out) => {
       if (!good(temp, row) || !good("system.ambientTemperature", 0)) return UNKNOWN;
@@ -281,7 +327,13 @@ export class AlarmEngine {
     add(
       "block-resistance-high",
       "mΩ",
-      level("block.resistance", "high", bt, (t) => [t.resistance.absolute, t.resistance.absolute * 0.05]),
+      level(
+        "block.resistance",
+        "high",
+        bt,
+        (t) => t.resistance.absolute,
+        (t) => t.resistance.absolute * 0.05,
+      ),
     );
     add(
       "block-resistance-baseline-warning",
@@ -325,12 +377,24 @@ export class AlarmEngine {
     add(
       "string-voltage-high",
       "V",
-      level("string.voltage", "high", st, (t) => [t.stringVoltage.high, t.stringVoltage.deadband]),
+      level(
+        "string.voltage",
+        "high",
+        st,
+        (t) => t.stringVoltage.high,
+        (t) => t.stringVoltage.deadband,
+      ),
     );
     add(
       "string-voltage-low",
       "V",
-      level("string.voltage", "low", st, (t) => [t.stringVoltage.low, t.stringVoltage.deadband]),
+      level(
+        "string.voltage",
+        "low",
+        st,
+        (t) => t.stringVoltage.low,
+        (t) => t.stringVoltage.deadband,
+      ),
     );
     add("string-voltage-imbalance", "V", (row, active, out) => {
       if (!good("string.blockVoltageMax", row) || !good("string.blockVoltageMin", row)) return UNKNOWN;
@@ -342,7 +406,13 @@ export class AlarmEngine {
     add(
       "string-soc-low",
       "%",
-      level("string.soc", "low", st, (t) => [t.soc.low, t.soc.deadband]),
+      level(
+        "string.soc",
+        "low",
+        st,
+        (t) => t.soc.low,
+        (t) => t.soc.deadband,
+      ),
     );
     add("string-current-high", "A", (row, active, out) => {
       if (!good("string.current", row)) return UNKNOWN;
@@ -354,10 +424,13 @@ export class AlarmEngine {
     add(
       "load-disconnect-prealarm",
       "V",
-      level("string.blockVoltageMin", "low", st, (t) => [
-        t.blockVoltage.loadDisconnectPrealarm,
-        t.blockVoltage.deadband,
-      ]),
+      level(
+        "string.blockVoltageMin",
+        "low",
+        st,
+        (t) => t.blockVoltage.loadDisconnectPrealarm,
+        (t) => t.blockVoltage.deadband,
+      ),
     );
     add(
       "load-disconnect-tripped",

@@ -64,8 +64,9 @@ function writeScaled(
   let raw: number;
   if (!good || !Number.isFinite(value)) raw = NOT_AVAILABLE[type];
   else {
-    const [lo, hi] = LIMITS[type];
-    raw = Math.min(hi, Math.max(lo, Math.round(value * scale)));
+    // Indexed, not destructured: array destructuring allocates an iterator per register written.
+    const limits = LIMITS[type];
+    raw = Math.min(limits[1], Math.max(limits[0], Math.round(value * scale)));
   }
   if (type === "u16" || type === "s16") words[address] = raw & 0xffff;
   else write32(words, address, raw, order);
