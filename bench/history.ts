@@ -1,6 +1,6 @@
 // History benchmark: ingest at 10,080 blocks × 4 points on a 1 s cycle (CPU share of one core, rows/s), storage
 // per block-day, and query latency for one string-day (raw) and one block-year (hourly roll-ups).
-// Run: npx tsx bench/history.ts
+// Run: npx tsx bench/history.ts [--cache-mb=16]   (SQLite page cache, the gateway's history.cacheMB)
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +15,8 @@ import { ModelStore, Q_GOOD } from "../src/core/model.js";
 import type { BlockPointId } from "../src/core/points.js";
 import { buildTopology } from "../src/core/topology.js";
 
+const CACHE_MB = Number(process.argv.find((a) => a.startsWith("--cache-mb="))?.slice("--cache-mb=".length) ?? 16);
+const STORE_OPTIONS = { flushInterval: 1e9, flushRows: 1e9, cacheMB: CACHE_MB };
 const STRINGS = 84;
 const BLOCKS = 120;
 const DAY = 86_400_000;
@@ -55,7 +57,7 @@ function random(seed: number) {
 
 function ingest(label: string, history: ReturnType<typeof historyConfigSchema.parse>, CYCLES: number) {
   const dir = mkdtempSync(join(tmpdir(), "bench-history-"));
-  const store = new SqliteHistoryStore(join(dir, "history.db"), { flushInterval: 1e9, flushRows: 1e9 });
+  const store = new SqliteHistoryStore(join(dir, "history.db"), STORE_OPTIONS);
   const sampler = new HistorySampler(topology, history, store);
   const model = new ModelStore(topology);
   const rnd = random(1);
@@ -134,12 +136,12 @@ function timeIt(fn: () => unknown, runs = 7): number {
 function queries() {
   const dir = mkdtempSync(join(tmpdir(), "bench-history-q-"));
   const file = join(dir, "history.db");
-  const store = new SqliteHistoryStore(file, { flushInterval: 1e9, flushRows: 1e9 });
+  const store = new SqliteHistoryStore(file, STORE_OPTIONS);
   // Storage growth: one day of string 1 (120 blocks) at default settings.
   synthesizeDay(store, BLOCKS, 0);
   store.flush();
   store.close();
-  const oneDay = new SqliteHistoryStore(file, { flushInterval: 1e9, flushRows: 1e9 });
+  const oneDay = new SqliteHistoryStore(file, STORE_OPTIONS);
   oneDay.close(); // checkpoints the WAL into the main file
   const bytes = statSync(file).size;
   console.log(
@@ -147,7 +149,7 @@ function queries() {
       `${Math.round(bytes / BLOCKS / 1000)} kB per block per day`,
   );
   // A year of hourly roll-ups for block 1/1 plus a second day of raw for the string.
-  const reopened = new SqliteHistoryStore(file, { flushInterval: 1e9, flushRows: 1e9 });
+  const reopened = new SqliteHistoryStore(file, STORE_OPTIONS);
   synthesizeDay(reopened, BLOCKS, 1);
   for (const id of POINTS4) {
     const series = seriesId(pointDefinition(id), 1, 1);
@@ -182,6 +184,7 @@ function queries() {
   rmSync(dir, { recursive: true, force: true });
 }
 
+console.log(`SQLite page cache ${CACHE_MB} MB`);
 // 180 cycles cross three minute boundaries: interval samples, minute roll-ups and hour upserts are included.
 ingest("default settings (interval 60 s, change ≥ 10 × resolution)", historyConfigSchema.parse({}), 180);
 ingest(

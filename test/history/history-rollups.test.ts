@@ -139,3 +139,36 @@ describe("history sampling and roll-ups", () => {
     assert.equal(store.integrityCheck(), "ok");
   });
 });
+
+describe("history store background writes", () => {
+  it("writes a large queue in transactions of at most 5,000 rows, yielding between them, and loses no row", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bmsgw-history-chunks-"));
+    const commits: number[] = [];
+    const store = new SqliteHistoryStore(join(dir, "history.db"), {
+      flushInterval: 60_000,
+      flushRows: 100,
+      onCommit: (rows) => commits.push(rows),
+    });
+    try {
+      const series = seriesId(pointDefinition("block.voltage"), 1, 1);
+      const minutes = Array.from({ length: 12_000 }, (_, m) => ({
+        series,
+        time: T0 + m * 60_000,
+        min: 13.4,
+        avg: 13.5,
+        max: 13.6,
+        count: 60,
+      }));
+      store.appendBuckets("minute", minutes);
+      assert.deepEqual(commits, [5000], "the first chunk is written at once, the rest after yielding");
+      for (let waited = 0; commits.length < 3 && waited < 10_000; waited += 10)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.deepEqual(commits, [5000, 5000, 2000]);
+      const read = store.read(series, "minute", T0, T0 + 12_000 * 60_000);
+      assert.equal(read.time.length, 12_000);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -42,6 +42,10 @@ export const historyConfigSchema = z
       .positive()
       .default(20_000)
       .meta({ description: "…or as soon as this many are queued." }),
+    cacheMB: z.number().int().min(1).max(4096).default(16).meta({
+      description:
+        "SQLite page cache of history.db in MB; part of the gateway's memory. Pages beyond it are read from the OS file cache.",
+    }),
   })
   .superRefine((c, ctx) => {
     if (c.retention.minute < c.retention.raw)

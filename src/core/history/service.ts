@@ -22,6 +22,7 @@ export const historyService: CoreService<HistoryConfig> = {
     const store = new SqliteHistoryStore(file, {
       flushInterval: ctx.config.flushInterval,
       flushRows: ctx.config.flushRows,
+      cacheMB: ctx.config.cacheMB,
       onCommit: (rows, rawRows) => {
         ctx.health.count("rows", rows);
         ctx.health.count("rawRows", rawRows);

@@ -39,7 +39,15 @@ export interface SqliteHistoryOptions {
   readonly flushRows: number;
   /** Called after each commit with the rows written, and how many of them were raw samples (tests, health). */
   readonly onCommit?: (rows: number, rawRows: number) => void;
+  /** SQLite page cache of this connection, MB (the pages beyond it come from the OS file cache). */
+  readonly cacheMB?: number;
 }
+
+/**
+ * Rows per transaction when writing in the background: a minute roll-up at 10,000 blocks is 120,000 bucket rows,
+ * which written in one transaction held the event loop for over a second.
+ */
+const BACKGROUND_CHUNK_ROWS = 5000;
 
 export class SqliteHistoryStore implements HistoryStore {
   private readonly db: Database.Database;
@@ -49,7 +57,11 @@ export class SqliteHistoryStore implements HistoryStore {
   private readonly knownSeries = new Set<number>();
   private raw: HistorySample[] = [];
   private buckets: { resolution: "minute" | "hour"; bucket: HistoryBucket }[] = [];
+  /** How many of `raw` / `buckets` are already written (the arrays are dropped once written through). */
+  private rawDone = 0;
+  private bucketsDone = 0;
   private timer: NodeJS.Timeout | undefined;
+  private drain: NodeJS.Immediate | undefined;
 
   constructor(
     file: string,
@@ -59,7 +71,7 @@ export class SqliteHistoryStore implements HistoryStore {
     this.db.pragma("journal_mode = WAL");
     // NORMAL in WAL mode: committed batches survive a process crash; the file is never left corrupt.
     this.db.pragma("synchronous = NORMAL");
-    this.db.pragma("cache_size = -65536");
+    this.db.pragma(`cache_size = -${Math.round((options.cacheMB ?? 16) * 1024)}`);
     this.db.exec(SCHEMA);
     this.insertRaw = this.db.prepare("INSERT OR REPLACE INTO raw (series, time, value) VALUES (?, ?, ?)");
     const upsert = (table: string) =>
@@ -79,26 +91,64 @@ export class SqliteHistoryStore implements HistoryStore {
     this.schedule();
   }
 
-  private schedule(): void {
-    if (this.raw.length + this.buckets.length >= this.options.flushRows) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.options.flushInterval);
+  private get queued(): number {
+    return this.raw.length - this.rawDone + this.buckets.length - this.bucketsDone;
   }
 
+  private schedule(): void {
+    if (this.drain) return;
+    if (this.queued >= this.options.flushRows) this.writeInBackground();
+    else this.timer ??= setTimeout(() => this.writeInBackground(), this.options.flushInterval);
+  }
+
+  /** Writes the queue in chunks, yielding to the event loop between them. */
+  private writeInBackground(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.drain = undefined;
+    this.write(BACKGROUND_CHUNK_ROWS);
+    if (this.queued > 0) this.drain = setImmediate(() => this.writeInBackground());
+  }
+
+  /** Writes everything queued now, in one transaction. */
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    clearImmediate(this.drain);
+    this.drain = undefined;
+    this.write(Number.POSITIVE_INFINITY);
+  }
+
+  /** Writes up to `limit` queued rows (raw samples first) in one transaction. */
+  private write(limit: number): void {
+    const rawEnd = Math.min(this.raw.length, this.rawDone + limit);
+    const bucketsEnd = Math.min(this.buckets.length, this.bucketsDone + limit - (rawEnd - this.rawDone));
+    const rawRows = rawEnd - this.rawDone;
+    const rows = rawRows + bucketsEnd - this.bucketsDone;
+    if (rows === 0) return;
     const raw = this.raw;
     const buckets = this.buckets;
-    if (raw.length === 0 && buckets.length === 0) return;
-    this.raw = [];
-    this.buckets = [];
+    const rawStart = this.rawDone;
+    const bucketsStart = this.bucketsDone;
+    this.rawDone = rawEnd;
+    this.bucketsDone = bucketsEnd;
+    if (rawEnd === raw.length) {
+      this.raw = [];
+      this.rawDone = 0;
+    }
+    if (bucketsEnd === buckets.length) {
+      this.buckets = [];
+      this.bucketsDone = 0;
+    }
     this.db.transaction(() => {
-      for (const s of raw) {
+      for (let i = rawStart; i < rawEnd; i++) {
+        const s = raw[i] as HistorySample;
         this.remember(s.series);
         const step = resolutionOf(s.series);
         this.insertRaw.run(s.series, Math.floor(s.time / 1000), Math.round(s.value / step));
       }
-      for (const { resolution, bucket: b } of buckets) {
+      for (let i = bucketsStart; i < bucketsEnd; i++) {
+        const { resolution, bucket: b } = buckets[i] as (typeof buckets)[number];
         this.remember(b.series);
         const step = resolutionOf(b.series);
         this.upsert[resolution].run(
@@ -111,7 +161,7 @@ export class SqliteHistoryStore implements HistoryStore {
         );
       }
     })();
-    this.options.onCommit?.(raw.length + buckets.length, raw.length);
+    this.options.onCommit?.(rows, rawRows);
   }
 
   private remember(series: number): void {
