@@ -127,6 +127,9 @@ const PROPERTIES: Record<number, { required: readonly number[]; optional: readon
   },
 };
 
+/** Required then optional properties per object type (ALL), filled on first use. */
+const ALL_PROPERTIES = new Map<number, readonly number[]>();
+
 /** Node_Type values of the Structured View (BACnetNodeType). */
 const NODE_TYPE_SYSTEM = 9;
 const NODE_TYPE_COLLECTION = 4;
@@ -245,7 +248,13 @@ export class DeviceModel {
     const set = PROPERTIES[object.type] ?? { required: COMMON_REQUIRED, optional: [] };
     if (which === "required") return set.required;
     if (which === "optional") return set.optional;
-    return [...set.required, ...set.optional];
+    // Every read checks this list: build it once per object type, not per read.
+    let all = ALL_PROPERTIES.get(object.type);
+    if (!all) {
+      all = [...set.required, ...set.optional];
+      ALL_PROPERTIES.set(object.type, all);
+    }
+    return all;
   }
 
   /** Reads one property; `index` is the array index or ARRAY_ALL. */
