@@ -9,7 +9,7 @@ import { cellsPerBlock } from "../../core/alarms/thresholds.js";
 import type { Chemistry } from "../../core/config/core-schema.js";
 import type { PlantSnapshot } from "../../core/model.js";
 import { CHARGE_STATES, type PointId } from "../../core/points.js";
-import type { PlantTopology, StringInfo } from "../../core/topology.js";
+import type { StringInfo } from "../../core/topology.js";
 import { encodeInteger, encodeOctetString, encodeUnsigned, TAG } from "./ber.js";
 
 /** batteryTable: mib-2.233.1.1; columns live under batteryEntry = table.1. */
@@ -41,7 +41,7 @@ export interface BatteryColumn {
   readonly sub: number;
   /** Encodes the value of the column for one string. */
   readonly read: (snapshot: PlantSnapshot, string: StringInfo) => Buffer;
-  /** True when the value changes only with the configuration (so its encoding can be cached for good). */
+  /** True when the value changes only with the configuration, false when it follows the measurements. */
   readonly constant: boolean;
 }
 
@@ -131,14 +131,3 @@ export const BATTERY_COLUMNS: readonly BatteryColumn[] = [
     read: (x, s) => measuredInteger(sample(x, "string.temperatureMax", s), 10),
   },
 ];
-
-/** Every instance of the served columns, column by column, rows by string id (the OID order). */
-export function batteryInstances(
-  topology: PlantTopology,
-): { oid: number[]; column: BatteryColumn; string: StringInfo }[] {
-  const strings = [...topology.strings].sort((a, b) => a.id - b.id);
-  const out: { oid: number[]; column: BatteryColumn; string: StringInfo }[] = [];
-  for (const column of BATTERY_COLUMNS)
-    for (const string of strings) out.push({ oid: [...BATTERY_TABLE_OID, 1, column.sub, string.id], column, string });
-  return out;
-}
