@@ -8,6 +8,7 @@ import { after, describe, it } from "node:test";
 import { pino } from "pino";
 import { authConfigSchema } from "../../src/auth/config-schema.js";
 import { type AuditRecord, createAuthService } from "../../src/auth/index.js";
+import { LocalUserStore } from "../../src/auth/local-users.js";
 import { userCommand } from "../../src/cli/commands/user.js";
 import type { Principal } from "../../src/core/adapter.js";
 import type { EventRecord } from "../../src/core/events.js";
@@ -124,6 +125,25 @@ describe("lockout", () => {
 });
 
 describe("local users", () => {
+  it("answers many password checks at once, each with its own verdict, while hashing one at a time", async () => {
+    const store = new LocalUserStore(folder(), "users.json");
+    await store.add("alice", "alice-password-1", ["operator"]);
+    await store.add("bob", "bob-password-22", ["viewer"]);
+    const attempts: [string, string, boolean | undefined][] = [
+      ["alice", "alice-password-1", true],
+      ["bob", "alice-password-1", false],
+      ["nobody", "whatever-pass", undefined],
+      ["bob", "bob-password-22", true],
+      ["alice", "wrong-password", false],
+      ["alice", "alice-password-1", true],
+    ];
+    const verdicts = await Promise.all(attempts.map(([user, password]) => store.verify(user, password)));
+    assert.deepEqual(
+      verdicts.map((v) => v?.ok),
+      attempts.map(([, , ok]) => ok),
+    );
+  });
+
   it("accepts an SSH public key of the user and refuses others", async () => {
     const { auth, users } = await localService();
     const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDRaOrURotykWAA0UuNJcpCqPpo2vvielHusBWLFrGuV olga@laptop";
