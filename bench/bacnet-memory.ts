@@ -8,59 +8,16 @@
  * built (what the running adapter holds between requests), and after reading Object_Name and Present_Value of every
  * object once (what a BMS walking the whole device leaves behind). The deltas are what the device costs.
  */
-import { rmSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { writeHeapSnapshot } from "node:v8";
 import { PropertyIdentifier } from "@bacnet-js/client/dist/lib/enum.js";
-import { gatewayConfigSchema } from "../src/app/config-schema.js";
-import { ModelStore, Q_GOOD } from "../src/core/model.js";
-import { POINTS, type PointId } from "../src/core/points.js";
-import { buildTopology } from "../src/core/topology.js";
 import { bacnetConfigSchema } from "../src/protocols/bacnet/config-schema.js";
 import { ARRAY_ALL, DeviceModel } from "../src/protocols/bacnet/device-model.js";
 import { BacnetServer } from "../src/protocols/bacnet/server.js";
-
-const gc = (globalThis as { gc?: () => void }).gc;
-if (!gc) throw new Error("run with node --expose-gc --import tsx bench/bacnet-memory.ts");
+import { benchTopology, filledModel, heapFigures as measure } from "./lib/bench-plant.js";
 
 const strings = Number(process.argv[2] ?? 84);
 const blocksPerString = Number(process.argv[3] ?? 120);
-const config = gatewayConfigSchema.parse({
-  buses: Array.from({ length: strings }, (_, i) => ({
-    id: `b${i}`,
-    transport: { type: "rtu-tcp", host: "127.0.0.1" },
-  })),
-  strings: Array.from({ length: strings }, (_, i) => ({
-    id: i + 1,
-    bus: `b${i}`,
-    blocks: blocksPerString,
-    probes: { profile: "string-master", address: 1 },
-  })),
-});
-const topology = buildTopology(config);
-const store = new ModelStore(topology);
-const now = Date.now();
-for (const p of POINTS) {
-  const rows = p.scope === "system" ? 1 : p.scope === "string" ? topology.strings.length : topology.blockCount;
-  for (let r = 0; r < rows; r++)
-    store.write(p.id as PointId, r, p.range[0] + ((r % 97) / 97) * (p.range[1] - p.range[0]) * 0.5, Q_GOOD, now);
-}
-store.commit();
-const snapshot = store.snapshot();
-
-async function measure(): Promise<{ heap: number; objects: number }> {
-  for (let i = 0; i < 4; i++) gc?.();
-  const { heapUsed: heap } = process.memoryUsage();
-  const file = writeHeapSnapshot(join(tmpdir(), `bmsgw-bacnet-memory-${process.pid}.heapsnapshot`));
-  const parsed = JSON.parse(await readFile(file, "utf8")) as {
-    snapshot: { meta: { node_fields: string[] } };
-    nodes: number[];
-  };
-  rmSync(file, { force: true });
-  return { heap, objects: parsed.nodes.length / parsed.snapshot.meta.node_fields.length };
-}
+const topology = benchTopology(strings, blocksPerString);
+const snapshot = filledModel(topology).snapshot();
 
 const baseline = await measure();
 let started = performance.now();

@@ -25,14 +25,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
-import { gatewayConfigSchema } from "../src/app/config-schema.js";
 import type { AdapterContext } from "../src/core/adapter.js";
-import { ModelStore, Q_GOOD } from "../src/core/model.js";
-import { POINTS, type PointId } from "../src/core/points.js";
-import { buildTopology, type PlantTopology } from "../src/core/topology.js";
+import type { PlantTopology } from "../src/core/topology.js";
 import { createSnmpAdapter } from "../src/protocols/snmp/adapter.js";
 import { type SnmpConfig, snmpConfigSchema } from "../src/protocols/snmp/config-schema.js";
 import { BLOCK_TABLE } from "../src/protocols/snmp/mapping.js";
+import { benchTopology, filledModel } from "./lib/bench-plant.js";
 
 const AUTH = "bench-auth-secret";
 const PRIV = "bench-priv-secret";
@@ -47,33 +45,13 @@ const EMPTY_SUBTREE = ".1.3.6.1.4.1.32473.98";
 
 function plantTopology(blocks: number): PlantTopology {
   const strings = blocks <= 480 ? 4 : Math.ceil(blocks / 1000);
-  const per = Math.ceil(blocks / strings);
-  const config = gatewayConfigSchema.parse({
-    buses: Array.from({ length: strings }, (_, i) => ({
-      id: `b${i}`,
-      transport: { type: "rtu-tcp", host: "127.0.0.1" },
-    })),
-    strings: Array.from({ length: strings }, (_, i) => ({
-      id: i + 1,
-      bus: `b${i}`,
-      blocks: per,
-      probes: { profile: "string-master", address: 1 },
-    })),
-  });
-  return buildTopology(config);
+  return benchTopology(strings, Math.ceil(blocks / strings));
 }
 
 /** Child mode: our agent alone in this process; prints its port, stops on SIGTERM (so --cpu-prof is written). */
 async function serveOurs(blocks: number, dir: string): Promise<void> {
   const topology = plantTopology(blocks);
-  const store = new ModelStore(topology);
-  const now = Date.now();
-  for (const p of POINTS) {
-    const rows = p.scope === "system" ? 1 : p.scope === "string" ? topology.strings.length : topology.blockCount;
-    for (let r = 0; r < rows; r++)
-      store.write(p.id as PointId, r, p.range[0] + ((r % 97) / 97) * (p.range[1] - p.range[0]) * 0.5, Q_GOOD, now);
-  }
-  store.commit();
+  const store = filledModel(topology);
   const snmpConfig: SnmpConfig = snmpConfigSchema.parse({
     enabled: true,
     host: "127.0.0.1",
