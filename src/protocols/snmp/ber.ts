@@ -158,18 +158,8 @@ export function encodeOctetString(value: string | Buffer): Buffer {
 }
 
 export function encodeOidContent(oid: readonly number[]): Buffer {
-  const bytes: number[] = [(oid[0] ?? 0) * 40 + (oid[1] ?? 0)];
-  for (let i = 2; i < oid.length; i++) {
-    let v = oid[i] as number;
-    const tmp = [v & 0x7f];
-    v = Math.floor(v / 128);
-    while (v > 0) {
-      tmp.unshift((v & 0x7f) | 0x80);
-      v = Math.floor(v / 128);
-    }
-    bytes.push(...tmp);
-  }
-  return Buffer.from(bytes);
+  // X.690 8.19.4: the first two arcs form one sub-identifier.
+  return encodeSubIdentifiers([(oid[0] ?? 0) * 40 + (oid[1] ?? 0), ...oid.slice(2)]);
 }
 
 export function encodeOid(oid: readonly number[]): Buffer {
