@@ -22,7 +22,7 @@ import { ModelStore } from "../src/core/model.js";
 import { Poller, type SweepReport } from "../src/core/poller/poller.js";
 import { coalesce, minimumReads, placeFields } from "../src/core/poller/read-plan.js";
 import { buildTopology } from "../src/core/topology.js";
-import { freePort } from "../test/helpers/ports.js";
+import { freePorts } from "../test/helpers/ports.js";
 
 const { values } = parseArgs({ options: { sweeps: { type: "string", default: "8" } } });
 const SWEEPS = Number(values.sweeps);
@@ -91,7 +91,7 @@ function largePlant(ports: number[]): string {
 }
 
 async function run(name: string, makeYaml: (ports: number[]) => string): Promise<void> {
-  const ports = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const ports = await freePorts(4);
   const yaml = makeYaml(ports);
   const dir = mkdtempSync(join(tmpdir(), "bench-sweep-"));
   const file = join(dir, "plant.yaml");

@@ -19,7 +19,6 @@
  * of a 130,000-line table within 60 s.)
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { createSocket } from "node:dgram";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,6 +29,7 @@ import type { PlantTopology } from "../src/core/topology.js";
 import { createSnmpAdapter } from "../src/protocols/snmp/adapter.js";
 import { type SnmpConfig, snmpConfigSchema } from "../src/protocols/snmp/config-schema.js";
 import { BLOCK_TABLE } from "../src/protocols/snmp/mapping.js";
+import { freePort } from "../test/helpers/ports.js";
 import { benchTopology, filledModel } from "./lib/bench-plant.js";
 
 const AUTH = "bench-auth-secret";
@@ -90,17 +90,6 @@ async function serveOurs(blocks: number, dir: string): Promise<void> {
   process.stdout.write(`port ${listening.slice(listening.lastIndexOf(":") + 1)}\n`);
 }
 
-function udpPort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createSocket("udp4");
-    s.once("error", fail);
-    s.bind(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => done(port));
-    });
-  });
-}
-
 function stopChild(child: ChildProcess): Promise<void> {
   return new Promise((done) => {
     if (child.exitCode !== null) return done();
@@ -136,7 +125,7 @@ async function startOurs(blocks: number, dir: string, cpuProfDir: string | undef
 }
 
 async function startSnmpd(topology: PlantTopology, dir: string) {
-  const port = await udpPort();
+  const port = await freePort();
   const rows = topology.strings.flatMap((x) => Array.from({ length: x.blockCount }, (_, b) => [x.id, b + 1] as const));
   const overrides: string[] = [];
   for (let column = BLOCK_COLUMNS; column >= 1; column--)

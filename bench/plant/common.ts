@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-export { freePort } from "../../test/helpers/ports.js";
+export { freePorts } from "../../test/helpers/ports.js";
 
 /** The alarm the scenario raises: block voltage above the high alarm level (event 103). */
 export const SCENARIO_EVENT_ID = 103;

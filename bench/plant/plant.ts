@@ -15,7 +15,7 @@ import type { HealthReport } from "../../src/core/adapter.js";
 import {
   clientMessageSchema,
   type Destination,
-  freePort,
+  freePorts,
   now,
   percentile,
   SCENARIO_EVENT_ID,
@@ -149,6 +149,8 @@ export class PlantRun {
   private gatewayOutput = "";
   private readonly clients: Client[] = [];
   private trap: TrapReceiver | undefined;
+  /** One UDP port per BACnet subscriber, distinct from each other and from the gateway's ports. */
+  private bacnetPorts: number[] = [];
   private syslog: SyslogReceiver | undefined;
   private readonly alarms: AlarmRecord[] = [];
   private readonly seen: SeenMessage[] = [];
@@ -168,15 +170,18 @@ export class PlantRun {
       id: m + 1,
       blocks: Math.min(120, o.blocks - m * 120),
     }));
+    const free = await freePorts(7 + o.bacnetSubscribers);
+    const port = () => free.pop() as number;
     const ports = {
-      modbus: await freePort(),
-      snmp: await freePort(),
-      bacnet: await freePort(),
-      ssh: await freePort(),
-      http: await freePort(),
-      trap: await freePort(),
-      syslog: await freePort(),
+      modbus: port(),
+      snmp: port(),
+      bacnet: port(),
+      ssh: port(),
+      http: port(),
+      trap: port(),
+      syslog: port(),
     };
+    this.bacnetPorts = free;
     this.trap = new TrapReceiver(this.dir, ports.trap, TRAP_COMMUNITY);
     this.syslog = new SyslogReceiver(this.dir, ports.syslog);
     await this.trap.start();
@@ -513,8 +518,7 @@ export class PlantRun {
     ports: Record<string, number>,
     hasWeb: boolean,
   ): Promise<void> {
-    const bacnetPorts: number[] = [];
-    for (let i = 0; i < o.bacnetSubscribers; i++) bacnetPorts.push(await freePort());
+    const bacnetPorts = this.bacnetPorts;
     const specs: [string, Record<string, unknown>][] = [
       ["modbus", { port: ports.modbus, masters: o.modbusMasters, intervalMs: o.modbusIntervalMs, strings }],
       ["snmp", { port: ports.snmp, community: COMMUNITY, intervalMs: o.snmpIntervalMs, rootOid: "1.3.6.1.4.1.32473" }],

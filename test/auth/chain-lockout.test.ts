@@ -13,7 +13,7 @@ import { userCommand } from "../../src/cli/commands/user.js";
 import type { Principal } from "../../src/core/adapter.js";
 import type { EventRecord } from "../../src/core/events.js";
 import { smallPlantYaml, startTestGateway } from "../helpers/gateway.js";
-import { freeUdpPort } from "./peers.js";
+import { freePort } from "../helpers/ports.js";
 
 const silent = pino({ level: "silent" });
 const ADMIN: Principal = { user: "root", roles: ["admin"], source: "test" };
@@ -241,7 +241,7 @@ describe("auth in the running gateway", () => {
       }),
     );
     const secret = "radius-shared-secret-never-logged";
-    const deadPort = await freeUdpPort();
+    const deadPort = await freePort();
     const announced: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
     // The first-start password goes to the console, not to the log: capture the console while the gateway starts.

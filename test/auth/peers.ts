@@ -1,38 +1,14 @@
 /** Starts the real RADIUS and LDAP servers the auth tests talk to, on loopback, from config in a temp dir. */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { createSocket } from "node:dgram";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, freePorts } from "../helpers/ports.js";
 
 export interface Daemon {
   readonly dir: string;
   readonly process: ChildProcess;
   stop(): Promise<void>;
-}
-
-export function freeUdpPort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const socket = createSocket("udp4");
-    socket.once("error", fail);
-    socket.bind(0, "127.0.0.1", () => {
-      const { port } = socket.address();
-      socket.close(() => done(port));
-    });
-  });
-}
-
-export function freeTcpPort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => done(port));
-    });
-  });
 }
 
 /** Spawns a daemon and resolves once `ready` appears in its output; stop() kills it by PID and removes `dir`. */
@@ -82,7 +58,7 @@ export const RADIUS_SECRET = "loopback-test-secret-1";
  */
 export async function startFreeRadius(): Promise<Daemon & { port: number }> {
   const dir = mkdtempSync(join(tmpdir(), "bmsgw-radius-"));
-  const port = await freeUdpPort();
+  const port = await freePort();
   writeFileSync(
     join(dir, "radiusd.conf"),
     `prefix = /usr
@@ -227,8 +203,7 @@ export async function startSlapd(): Promise<
   const dir = mkdtempSync(join(tmpdir(), "bmsgw-slapd-"));
   mkdirSync(join(dir, "db"));
   const certs = makeCertificates(dir);
-  const ldapPort = await freeTcpPort();
-  const ldapsPort = await freeTcpPort();
+  const [ldapPort, ldapsPort] = (await freePorts(2)) as [number, number];
   writeFileSync(join(dir, "msuser.schema"), adLikeSchema());
   writeFileSync(
     join(dir, "slapd.conf"),

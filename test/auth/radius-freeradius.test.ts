@@ -8,7 +8,8 @@ import { authConfigSchema } from "../../src/auth/config-schema.js";
 import { type AuditRecord, createAuthService } from "../../src/auth/index.js";
 import type { EventRecord } from "../../src/core/events.js";
 import { smallPlantYaml, startTestGateway, type TestGateway } from "../helpers/gateway.js";
-import { type Daemon, freeUdpPort, RADIUS_SECRET, startFreeRadius } from "./peers.js";
+import { freePort } from "../helpers/ports.js";
+import { type Daemon, RADIUS_SECRET, startFreeRadius } from "./peers.js";
 
 const silent = pino({ level: "silent" });
 const ROLE_MAP = { "bms-operators": "operator", "bms-admins": "admin" } as const;
@@ -22,7 +23,7 @@ describe("RADIUS provider against FreeRADIUS on loopback", () => {
 
   before(async () => {
     radius = await startFreeRadius();
-    deadPort = await freeUdpPort();
+    deadPort = await freePort();
     // The first server does not exist: every login has to fail over to FreeRADIUS.
     gateway = await startTestGateway(
       smallPlantYaml({

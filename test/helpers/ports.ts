@@ -20,3 +20,14 @@ export async function freePort(): Promise<number> {
     if (udpFree) return port;
   }
 }
+
+/**
+ * `count` distinct ports, each free for TCP and UDP a moment ago. Ports asked for one at a time can repeat, since
+ * each is released before the next is asked for; two UDP sockets bound with SO_REUSEADDR then share one port
+ * silently and only one of them receives.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}

@@ -3,7 +3,7 @@ import { createSocket, type Socket } from "node:dgram";
 import { after, before, describe, it } from "node:test";
 import { encodeInteger, encodeOctetString, encodeOid, NULL_VALUE, TAG, tlv } from "../../src/protocols/snmp/ber.js";
 import { allDevicesOk, smallPlantYaml, startTestGateway, type TestGateway } from "../helpers/gateway.js";
-import { snmpPort, snmpSection, tool } from "./helpers.js";
+import { exchange, snmpPort, snmpSection, tool } from "./helpers.js";
 
 const SYS_DESCR = [1, 3, 6, 1, 2, 1, 1, 1, 0];
 const BLOCK_TABLE = [1, 3, 6, 1, 4, 1, 32473, 1, 4];
@@ -88,22 +88,6 @@ function mutate(packet: Buffer, random: () => number): Buffer {
     default: // random bytes of a random size
       return Buffer.from(Array.from({ length: Math.floor(random() * 200) }, () => Math.floor(random() * 256)));
   }
-}
-
-function exchange(socket: Socket, port: number, packet: Buffer, timeoutMs = 2000): Promise<Buffer | undefined> {
-  return new Promise((done) => {
-    const timer = setTimeout(() => {
-      socket.off("message", onMessage);
-      done(undefined);
-    }, timeoutMs);
-    const onMessage = (msg: Buffer) => {
-      clearTimeout(timer);
-      socket.off("message", onMessage);
-      done(msg);
-    };
-    socket.on("message", onMessage);
-    socket.send(packet, port, "127.0.0.1");
-  });
 }
 
 describe("SNMP agent under garbage", () => {

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { createSocket } from "node:dgram";
+import type { Socket } from "node:dgram";
 import { resolve } from "node:path";
 
 export const REPO = resolve(import.meta.dirname, "../..");
@@ -98,14 +98,19 @@ export function snmpPort(listeners: readonly string[]): number {
   return Number(url.slice(url.lastIndexOf(":") + 1));
 }
 
-/** A free UDP port on 127.0.0.1 (bound and released). */
-export function freeUdpPort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createSocket("udp4");
-    s.once("error", fail);
-    s.bind(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => done(port));
-    });
+/** Sends one datagram and waits for the next one back; undefined when none came within `timeoutMs`. */
+export function exchange(socket: Socket, port: number, packet: Buffer, timeoutMs = 2000): Promise<Buffer | undefined> {
+  return new Promise((done) => {
+    const timer = setTimeout(() => {
+      socket.off("message", onMessage);
+      done(undefined);
+    }, timeoutMs);
+    const onMessage = (msg: Buffer) => {
+      clearTimeout(timer);
+      socket.off("message", onMessage);
+      done(msg);
+    };
+    socket.on("message", onMessage);
+    socket.send(packet, port, "127.0.0.1");
   });
 }

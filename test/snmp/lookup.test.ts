@@ -14,7 +14,7 @@ import {
   tlv,
 } from "../../src/protocols/snmp/ber.js";
 import { allDevicesOk, smallPlantYaml, startTestGateway, type TestGateway } from "../helpers/gateway.js";
-import { snmpPort, snmpSection, tool } from "./helpers.js";
+import { exchange, snmpPort, snmpSection, tool } from "./helpers.js";
 
 /** bmsAlarmTable: its rows follow the live alarms, so answers inside it may change between the walk and a probe. */
 const ALARM_TABLE = [1, 3, 6, 1, 4, 1, 32473, 1, 5];
@@ -55,20 +55,8 @@ function varbinds(reply: Buffer): { oid: number[]; tag: number }[] {
   return out;
 }
 
-function exchange(socket: Socket, port: number, packet: Buffer): Promise<Buffer> {
-  return new Promise((done, fail) => {
-    const timer = setTimeout(() => {
-      socket.off("message", onMessage);
-      fail(new Error("no reply within 5 s"));
-    }, 5000);
-    const onMessage = (msg: Buffer) => {
-      clearTimeout(timer);
-      socket.off("message", onMessage);
-      done(msg);
-    };
-    socket.on("message", onMessage);
-    socket.send(packet, port, "127.0.0.1");
-  });
+async function exchangeOrFail(socket: Socket, port: number, packet: Buffer): Promise<Buffer> {
+  return (await exchange(socket, port, packet, 5000)) ?? assert.fail("no reply within 5 s");
 }
 
 const under = (oid: readonly number[], prefix: readonly number[]) =>
@@ -145,7 +133,7 @@ describe("SNMP agent lookups over the whole MIB view", () => {
     let checked = 0;
     for (let from = 0; from < all.length; from += PER_REQUEST) {
       const batch = all.slice(from, from + PER_REQUEST);
-      const answers = varbinds(await exchange(socket, port, request(TAG.getNextRequest, from + 1, batch)));
+      const answers = varbinds(await exchangeOrFail(socket, port, request(TAG.getNextRequest, from + 1, batch)));
       assert.equal(answers.length, batch.length);
       batch.forEach((probe, i) => {
         const answer = answers[i] as { oid: number[]; tag: number };
@@ -167,7 +155,7 @@ describe("SNMP agent lookups over the whole MIB view", () => {
     const all = probes().filter((o) => !under(o, ALARM_TABLE));
     for (let from = 0; from < all.length; from += PER_REQUEST) {
       const batch = all.slice(from, from + PER_REQUEST);
-      const answers = varbinds(await exchange(socket, port, request(TAG.getRequest, from + 1, batch)));
+      const answers = varbinds(await exchangeOrFail(socket, port, request(TAG.getRequest, from + 1, batch)));
       batch.forEach((probe, i) => {
         const answer = answers[i] as { oid: number[]; tag: number };
         assert.deepEqual(answer.oid, probe);

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { EventRecord } from "../../src/core/events.js";
 import { allDevicesOk, smallPlantYaml, startTestGateway, type TestGateway } from "../helpers/gateway.js";
-import { freeUdpPort, MIB_ARGS } from "./helpers.js";
+import { freePort } from "../helpers/ports.js";
+import { MIB_ARGS } from "./helpers.js";
 
 const ENGINE_ID = "80007ed9047472617073"; // fixed for the test: snmptrapd must know it for v3 traps
 const TRAP_USER = { name: "trap-user", auth: "trap-auth-secret", priv: "trap-priv-secret" };
@@ -136,7 +137,7 @@ describe("SNMP notifications", () => {
   let gateway: TestGateway;
 
   before(async () => {
-    receiver = new TrapReceiver(await freeUdpPort());
+    receiver = new TrapReceiver(await freePort());
     await receiver.start();
     gateway = await startTestGateway(
       smallPlantYaml({

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
-import { freePort } from "../helpers/ports.js";
+import { freePorts } from "../helpers/ports.js";
 import type { TestCertificates } from "./tls-certs.js";
 
 /** One line rsyslog wrote, split into the fields it parsed. */
@@ -58,7 +58,8 @@ export class RsyslogPeer {
   }
 
   static async start(dir: string, certs: TestCertificates): Promise<RsyslogPeer> {
-    const peer = new RsyslogPeer(dir, await freePort(), await freePort(), await freePort(), certs);
+    const [udp, tcp, tls] = (await freePorts(3)) as [number, number, number];
+    const peer = new RsyslogPeer(dir, udp, tcp, tls, certs);
     await peer.launch();
     return peer;
   }

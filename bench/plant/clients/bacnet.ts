@@ -34,7 +34,8 @@ onMessage((m) => {
 });
 
 const clients = settings.ports.map((port, index) => {
-  const client = new Bacnet({ port, interface: "127.0.0.1", apduTimeout: 5000 });
+  // No SO_REUSEADDR: a port shared by mistake must fail the bind, not silently take the other socket's replies.
+  const client = new Bacnet({ port, interface: "127.0.0.1", apduTimeout: 5000, reuseAddr: false });
   const last = new Map<number, number>();
   client.on("error", (error: Error) => counter.add(`socketErrors:${error.message}`));
   client.on("covNotifyUnconfirmed", (content) => {
