@@ -64,6 +64,8 @@ export interface Gateway {
 
 /** Least time between two commits driven by device reads. */
 const COMMIT_INTERVAL_MS = 50;
+/** How long stop waits for services to put outputs back before tearing everything down. */
+const STOP_HOOKS_TIMEOUT_MS = 10_000;
 
 /** The gateway itself acts under this principal for scheduled work. */
 export const SYSTEM_PRINCIPAL: Principal = { user: "system", roles: ["admin"], source: "gateway" };
@@ -87,6 +89,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const abort = new AbortController();
   const cleanups: (() => void | Promise<void>)[] = [];
   const defer = (fn: () => void | Promise<void>) => void cleanups.push(fn);
+  const stopHooks: (() => Promise<void>)[] = [];
 
   // Events raised while a commit is in progress are delivered right after its snapshot.
   let committing = false;
@@ -147,6 +150,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   commands.handle("config-set", (request, principal) => editor.set(principal, request.path, request.value));
 
   const stop = async () => {
+    // While everything still runs: services put back what they switched (equalization bypasses off).
+    const hooks = Promise.allSettled(
+      stopHooks
+        .splice(0)
+        .map((hook) => hook().catch((error) => log.error({ err: error }, "a stop hook failed; stopping anyway"))),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<"timeout">((done) => {
+      timer = setTimeout(() => done("timeout"), STOP_HOOKS_TIMEOUT_MS);
+    });
+    if ((await Promise.race([hooks, bound])) === "timeout")
+      log.warn(`stop hooks still running after ${STOP_HOOKS_TIMEOUT_MS / 1000} s; stopping anyway`);
+    clearTimeout(timer);
     abort.abort();
     for (const cleanup of cleanups.splice(0).reverse()) {
       try {
@@ -180,6 +196,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         services,
         onConfigChange: (listener) =>
           editor.onChange({ name, section: entry.section, apply: (section) => listener(section as never) }),
+        beforeStop: (hook) => void stopHooks.push(hook),
       };
       await entry.service.start(ctx);
     }

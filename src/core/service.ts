@@ -36,6 +36,11 @@ export interface ServiceContext<Config> {
    * change cannot be applied live; without a listener every change waits for a restart.
    */
   onConfigChange(listener: (config: Config) => boolean): void;
+  /**
+   * Runs when the gateway is asked to stop, before anything is torn down: the poller still reaches the devices, so
+   * outputs the service switched can go back to their safe state. All hooks run together, within a time bound.
+   */
+  beforeStop(hook: () => Promise<void>): void;
 }
 
 export interface CoreService<Config> {

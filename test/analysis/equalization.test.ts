@@ -125,3 +125,23 @@ describe("equalization in float", () => {
     await gateway.waitFor((s) => s.value("block.equalization", row) === 1, 8000);
   });
 });
+
+describe("equalization when the gateway stops", () => {
+  test("every bypass the gateway switched on is switched off before it stops polling", async () => {
+    const gateway = await startTestGateway(
+      smallPlantYaml({ strings: 1, blocks: 8, extra: "equalization: { enabled: true, timeout: 10m }" }),
+    );
+    try {
+      await allDevicesOk(gateway);
+      await sim(gateway, "set", "1/3", "voltage", "+0.20");
+      await sim(gateway, "fault", "1/3", "unbalanceable"); // stays high, so the bypass stays on
+      const row = rowOf(gateway, 1, 3);
+      await gateway.waitFor((s) => s.value("block.equalization", row) === 1, 8000);
+      assert.equal(statusOf(gateway, 3).state, "active");
+    } finally {
+      await gateway.close();
+    }
+    const [truth] = gateway.simulator?.control.status("1/3") as [{ block: { equalizing: boolean } }];
+    assert.equal(truth.block.equalizing, false, "the simulated probe's bypass is off after the gateway stopped");
+  });
+});

@@ -37,16 +37,17 @@ export const equalizationService: CoreService<EqualizationConfig> = {
     });
 
     const refusedUntil = new Map<number, number>();
-    let busy = false;
+    let pass: Promise<void> | undefined;
+    let stopping = false;
     const run = async () => {
       const snapshot = ctx.store.snapshot();
       const now = Date.now();
       const actions = controller
         .evaluate(snapshot, now)
-        .filter((a) => (refusedUntil.get(a.row) ?? 0) <= now && !ctx.signal.aborted);
+        .filter((a) => (refusedUntil.get(a.row) ?? 0) <= now && !stopping);
       let failedNow = false;
       for (const action of actions) {
-        if (ctx.signal.aborted) return;
+        if (stopping) return;
         const result = await ctx.commands.run(EQUALIZATION_PRINCIPAL, {
           kind: "equalize",
           on: action.on,
@@ -81,15 +82,33 @@ export const equalizationService: CoreService<EqualizationConfig> = {
     };
     ctx.defer(
       ctx.bus.on("snapshot", () => {
-        if (busy || ctx.signal.aborted) return;
-        busy = true;
-        run()
+        if (pass || stopping) return;
+        pass = run()
           .catch((error) => ctx.log.error({ err: error }, "equalization pass failed; the next snapshot tries again"))
           .finally(() => {
-            busy = false;
+            pass = undefined;
           });
       }),
     );
+    // A bypass left on while the gateway is down would keep discharging its block unattended.
+    ctx.beforeStop(async () => {
+      stopping = true;
+      await pass;
+      for (const action of controller.switchOffAll("gateway stopping")) {
+        const result = await ctx.commands.run(EQUALIZATION_PRINCIPAL, {
+          kind: "equalize",
+          on: false,
+          stringId: action.stringId,
+          block: action.block,
+        });
+        if (result.ok) controller.applied(action, Date.now());
+        else
+          ctx.log.warn(
+            { string: action.stringId, block: action.block, error: result.error, code: result.code },
+            "E_EQUALIZATION_WRITE: cannot switch the bypass off at stop; check the probe",
+          );
+      }
+    });
     const enabled = controller.strings().filter((s) => s.enabled).length;
     ctx.health.set("ok", `equalizing ${enabled} string(s) in float`);
   },

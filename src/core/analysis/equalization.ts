@@ -159,6 +159,18 @@ export class EqualizationController implements EqualizationView {
     return actions;
   }
 
+  /** Off actions for every bypass this controller has on: the gateway is stopping and no one would end them. */
+  switchOffAll(reason: string): EqualizationAction[] {
+    const actions: EqualizationAction[] = [];
+    for (const s of this.topology.strings)
+      for (let b = 1; b <= s.blockCount; b++) {
+        const row = s.firstBlockRow + b - 1;
+        if (this.blocksState[row]?.state === "active")
+          actions.push({ row, stringId: s.id, block: b, on: false, next: "off", reason });
+      }
+    return actions;
+  }
+
   /** Records that an action's write succeeded. */
   applied(action: EqualizationAction, now: number): void {
     this.transition(action.row, action.next, now);
