@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import Database from "better-sqlite3";
 import { historyConfigSchema } from "../../src/core/history/config-schema.js";
 import { createHistoryReader } from "../../src/core/history/reader.js";
 import { HistorySampler } from "../../src/core/history/sampler.js";
@@ -167,6 +168,43 @@ describe("history store background writes", () => {
       const read = store.read(series, "minute", T0, T0 + 12_000 * 60_000);
       assert.equal(read.time.length, 12_000);
     } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("history store write failures", () => {
+  it("drops a chunk it cannot write, reports it, and writes the rows queued after it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bmsgw-history-fail-"));
+    const file = join(dir, "history.db");
+    const errors: [string, number][] = [];
+    const commits: number[] = [];
+    const store = new SqliteHistoryStore(file, {
+      flushInterval: 10,
+      flushRows: 1_000_000,
+      onCommit: (rows) => commits.push(rows),
+      onError: (error, rows) => errors.push([error.message, rows]),
+    });
+    const other = new Database(file);
+    try {
+      const series = seriesId(pointDefinition("block.voltage"), 1, 1);
+      other.exec("ALTER TABLE raw RENAME TO raw_away");
+      store.appendSample(series, T0, 13.5);
+      store.appendSample(series, T0 + 1000, 13.6);
+      for (let waited = 0; errors.length === 0 && waited < 10_000; waited += 10)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal(errors.length, 1);
+      assert.match(errors[0]?.[0] ?? "", /raw/);
+      assert.equal(errors[0]?.[1], 2, "both queued rows are reported dropped");
+      other.exec("ALTER TABLE raw_away RENAME TO raw");
+      store.appendSample(series, T0 + 2000, 13.7);
+      for (let waited = 0; commits.length === 0 && waited < 10_000; waited += 10)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.deepEqual(commits, [1]);
+      assert.deepEqual([...store.read(series, "raw", T0, T0 + 3000).avg], [13.7]);
+    } finally {
+      other.close();
       store.close();
       rmSync(dir, { recursive: true, force: true });
     }

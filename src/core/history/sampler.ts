@@ -3,7 +3,7 @@ import { POINTS, type PointDefinition, type PointId } from "../points.js";
 import type { PlantTopology } from "../topology.js";
 import type { HistoryConfig } from "./config-schema.js";
 import { seriesId } from "./series.js";
-import type { HistoryBucket, HistorySample, HistoryStore } from "./types.js";
+import type { HistoryBucket, HistoryStore } from "./types.js";
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -81,7 +81,7 @@ export class HistorySampler {
       this.hour.reset();
       this.hourStart = hourStart;
     }
-    const samples: HistorySample[] = [];
+    let queued = 0;
     const interval = this.config.interval;
     for (const slice of this.slices) {
       const column = snapshot.column(slice.point.id as PointId);
@@ -102,18 +102,18 @@ export class HistorySampler {
         ) {
           this.lastValue[i] = value;
           this.lastStored[i] = time;
-          samples.push({ series: this.series[i] as number, time, value });
+          this.store.appendSample(this.series[i] as number, time, value);
+          queued++;
         }
       }
     }
-    if (samples.length > 0) this.store.appendRaw(samples);
-    return samples.length;
+    return queued;
   }
 
   /** Writes the finished minute and the running hour (upserted, so a crash keeps the hour up to this minute). */
   private closeMinute(): void {
-    this.store.appendBuckets("minute", this.minute.buckets(this.series, this.minuteStart));
-    this.store.appendBuckets("hour", this.hour.buckets(this.series, this.hourStart));
+    this.minute.appendTo(this.store, "minute", this.series, this.minuteStart);
+    this.hour.appendTo(this.store, "hour", this.series, this.hourStart);
     this.minute.reset();
   }
 
@@ -156,12 +156,12 @@ class Accumulator {
     this.count[i] = b.count;
   }
 
-  buckets(series: Float64Array, time: number): HistoryBucket[] {
-    const out: HistoryBucket[] = [];
+  /** Queues the bucket of every series that had a value. */
+  appendTo(store: HistoryStore, resolution: "minute" | "hour", series: Float64Array, time: number): void {
     for (let i = 0; i < series.length; i++) {
       const count = this.count[i] as number;
       if (count === 0) continue;
-      out.push({
+      store.appendBucket(resolution, {
         series: series[i] as number,
         time,
         min: this.min[i] as number,
@@ -170,7 +170,6 @@ class Accumulator {
         count,
       });
     }
-    return out;
   }
 
   reset(): void {

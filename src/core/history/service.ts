@@ -27,6 +27,14 @@ export const historyService: CoreService<HistoryConfig> = {
         ctx.health.count("rows", rows);
         ctx.health.count("rawRows", rawRows);
       },
+      onError: (error, rowsDropped) => {
+        ctx.health.count("rowsDropped", rowsDropped);
+        ctx.health.set("degraded", `E_HISTORY_WRITE: ${error.message}`);
+        ctx.log.error(
+          { err: error, file, rowsDropped },
+          "E_HISTORY_WRITE: history rows could not be written and were dropped; check storage.path and disk space",
+        );
+      },
     });
     const sampler = new HistorySampler(ctx.store.topology, ctx.config, store);
     sampler.resume(Date.now());

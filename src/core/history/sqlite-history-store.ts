@@ -41,6 +41,11 @@ export interface SqliteHistoryOptions {
   readonly onCommit?: (rows: number, rawRows: number) => void;
   /** SQLite page cache of this connection, MB (the pages beyond it come from the OS file cache). */
   readonly cacheMB?: number;
+  /**
+   * Called when a background write fails; its rows are dropped (so a full disk cannot grow the queue without
+   * bound). Without it the error is thrown from the timer.
+   */
+  readonly onError?: (error: Error, rowsDropped: number) => void;
 }
 
 /**
@@ -49,17 +54,55 @@ export interface SqliteHistoryOptions {
  */
 const BACKGROUND_CHUNK_ROWS = 5000;
 
+/**
+ * Queued rows, column-wise in typed arrays that are kept and reused once written: queuing allocates nothing. (As
+ * one object per row, every queued sample outlived the young generation and was collected as old garbage.)
+ */
+class ColumnQueue<K extends string> {
+  columns: Record<K, Float64Array>;
+  length = 0;
+  written = 0;
+  private capacity = 1024;
+
+  constructor(private readonly keys: readonly K[]) {
+    this.columns = Object.fromEntries(keys.map((k) => [k, new Float64Array(this.capacity)])) as Record<K, Float64Array>;
+  }
+
+  /** Index of a new row; the caller fills its columns. */
+  add(): number {
+    if (this.length === this.capacity) {
+      this.capacity *= 2;
+      for (const k of this.keys) {
+        const bigger = new Float64Array(this.capacity);
+        bigger.set(this.columns[k]);
+        this.columns[k] = bigger;
+      }
+    }
+    return this.length++;
+  }
+
+  get pending(): number {
+    return this.length - this.written;
+  }
+
+  /** Rows before `end` are written; once all are, the queue starts again from row 0. */
+  writtenUpTo(end: number): void {
+    this.written = end;
+    if (end === this.length) this.length = this.written = 0;
+  }
+}
+
+const MINUTE = 0;
+const HOUR = 1;
+
 export class SqliteHistoryStore implements HistoryStore {
   private readonly db: Database.Database;
   private readonly insertRaw: Database.Statement;
   private readonly upsert: Record<"minute" | "hour", Database.Statement>;
   private readonly insertSeries: Database.Statement;
   private readonly knownSeries = new Set<number>();
-  private raw: HistorySample[] = [];
-  private buckets: { resolution: "minute" | "hour"; bucket: HistoryBucket }[] = [];
-  /** How many of `raw` / `buckets` are already written (the arrays are dropped once written through). */
-  private rawDone = 0;
-  private bucketsDone = 0;
+  private readonly raw = new ColumnQueue(["series", "time", "value"]);
+  private readonly buckets = new ColumnQueue(["resolution", "series", "time", "min", "avg", "max", "count"]);
   private timer: NodeJS.Timeout | undefined;
   private drain: NodeJS.Immediate | undefined;
 
@@ -81,18 +124,49 @@ export class SqliteHistoryStore implements HistoryStore {
     for (const row of this.db.prepare("SELECT id FROM series").raw().all() as [number][]) this.knownSeries.add(row[0]);
   }
 
+  appendSample(series: number, time: number, value: number): void {
+    this.queueSample(series, time, value);
+    this.schedule();
+  }
+
   appendRaw(samples: readonly HistorySample[]): void {
-    for (const s of samples) this.raw.push(s);
+    for (const s of samples) this.queueSample(s.series, s.time, s.value);
+    this.schedule();
+  }
+
+  appendBucket(resolution: "minute" | "hour", bucket: HistoryBucket): void {
+    this.queueBucket(resolution, bucket);
     this.schedule();
   }
 
   appendBuckets(resolution: "minute" | "hour", buckets: readonly HistoryBucket[]): void {
-    for (const bucket of buckets) this.buckets.push({ resolution, bucket });
+    for (const bucket of buckets) this.queueBucket(resolution, bucket);
     this.schedule();
   }
 
+  private queueSample(series: number, time: number, value: number): void {
+    const q = this.raw;
+    const i = q.add();
+    q.columns.series[i] = series;
+    q.columns.time[i] = time;
+    q.columns.value[i] = value;
+  }
+
+  private queueBucket(resolution: "minute" | "hour", b: HistoryBucket): void {
+    const q = this.buckets;
+    const i = q.add();
+    const c = q.columns;
+    c.resolution[i] = resolution === "minute" ? MINUTE : HOUR;
+    c.series[i] = b.series;
+    c.time[i] = b.time;
+    c.min[i] = b.min;
+    c.avg[i] = b.avg;
+    c.max[i] = b.max;
+    c.count[i] = b.count;
+  }
+
   private get queued(): number {
-    return this.raw.length - this.rawDone + this.buckets.length - this.bucketsDone;
+    return this.raw.pending + this.buckets.pending;
   }
 
   private schedule(): void {
@@ -121,47 +195,63 @@ export class SqliteHistoryStore implements HistoryStore {
 
   /** Writes up to `limit` queued rows (raw samples first) in one transaction. */
   private write(limit: number): void {
-    const rawEnd = Math.min(this.raw.length, this.rawDone + limit);
-    const bucketsEnd = Math.min(this.buckets.length, this.bucketsDone + limit - (rawEnd - this.rawDone));
-    const rawRows = rawEnd - this.rawDone;
-    const rows = rawRows + bucketsEnd - this.bucketsDone;
-    if (rows === 0) return;
     const raw = this.raw;
     const buckets = this.buckets;
-    const rawStart = this.rawDone;
-    const bucketsStart = this.bucketsDone;
-    this.rawDone = rawEnd;
-    this.bucketsDone = bucketsEnd;
-    if (rawEnd === raw.length) {
-      this.raw = [];
-      this.rawDone = 0;
+    const rawStart = raw.written;
+    const rawEnd = Math.min(raw.length, rawStart + limit);
+    const bucketsStart = buckets.written;
+    const bucketsEnd = Math.min(buckets.length, bucketsStart + limit - (rawEnd - rawStart));
+    const rawRows = rawEnd - rawStart;
+    const rows = rawRows + bucketsEnd - bucketsStart;
+    if (rows === 0) return;
+    try {
+      this.transaction(raw, rawStart, rawEnd, buckets, bucketsStart, bucketsEnd);
+    } catch (error) {
+      if (!this.options.onError) throw error;
+      this.options.onError(error as Error, rows);
+      return;
+    } finally {
+      raw.writtenUpTo(rawEnd);
+      buckets.writtenUpTo(bucketsEnd);
     }
-    if (bucketsEnd === buckets.length) {
-      this.buckets = [];
-      this.bucketsDone = 0;
-    }
+    this.options.onCommit?.(rows, rawRows);
+  }
+
+  private transaction(
+    raw: ColumnQueue<"series" | "time" | "value">,
+    rawStart: number,
+    rawEnd: number,
+    buckets: ColumnQueue<"resolution" | "series" | "time" | "min" | "avg" | "max" | "count">,
+    bucketsStart: number,
+    bucketsEnd: number,
+  ): void {
     this.db.transaction(() => {
+      const { series, time, value } = raw.columns;
       for (let i = rawStart; i < rawEnd; i++) {
-        const s = raw[i] as HistorySample;
-        this.remember(s.series);
-        const step = resolutionOf(s.series);
-        this.insertRaw.run(s.series, Math.floor(s.time / 1000), Math.round(s.value / step));
+        const id = series[i] as number;
+        this.remember(id);
+        this.insertRaw.run(
+          id,
+          Math.floor((time[i] as number) / 1000),
+          Math.round((value[i] as number) / resolutionOf(id)),
+        );
       }
+      const b = buckets.columns;
       for (let i = bucketsStart; i < bucketsEnd; i++) {
-        const { resolution, bucket: b } = buckets[i] as (typeof buckets)[number];
-        this.remember(b.series);
-        const step = resolutionOf(b.series);
+        const id = b.series[i] as number;
+        const resolution = b.resolution[i] === MINUTE ? "minute" : "hour";
+        this.remember(id);
+        const step = resolutionOf(id);
         this.upsert[resolution].run(
-          b.series,
-          Math.floor(b.time / UNIT_MS[resolution]),
-          Math.round(b.min / step),
-          b.avg / step,
-          Math.round(b.max / step),
-          b.count,
+          id,
+          Math.floor((b.time[i] as number) / UNIT_MS[resolution]),
+          Math.round((b.min[i] as number) / step),
+          (b.avg[i] as number) / step,
+          Math.round((b.max[i] as number) / step),
+          b.count[i] as number,
         );
       }
     })();
-    this.options.onCommit?.(rows, rawRows);
   }
 
   private remember(series: number): void {

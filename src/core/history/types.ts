@@ -61,9 +61,12 @@ export interface HistoryBucket {
  * for fleets implements the same interface. Writes are queued and committed in batches off the poll path.
  */
 export interface HistoryStore {
+  /** Queues one raw sample. */
+  appendSample(series: number, time: number, value: number): void;
   /** Queues raw samples. */
   appendRaw(samples: readonly HistorySample[]): void;
-  /** Queues rolled-up buckets; a bucket written again for the same series and time replaces the earlier one. */
+  /** Queues a rolled-up bucket; a bucket written again for the same series and time replaces the earlier one. */
+  appendBucket(resolution: "minute" | "hour", bucket: HistoryBucket): void;
   appendBuckets(resolution: "minute" | "hour", buckets: readonly HistoryBucket[]): void;
   /** Commits everything queued in one transaction. */
   flush(): void;
