@@ -8,7 +8,8 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { ChangeFeed, HealthReporter, ModelReader } from "../../core/adapter.js";
 import type { EventRecord } from "../../core/events.js";
 import type { ModelDelta, PlantSnapshot } from "../../core/model.js";
-import { pointById } from "../../core/points.js";
+import { POINTS, type PointId } from "../../core/points.js";
+import type { StringInfo } from "../../core/topology.js";
 import { fieldOf, jsonValue, plantJson } from "./mapping.js";
 import { HttpError } from "./server.js";
 
@@ -20,15 +21,19 @@ interface Client {
   readonly allow: (event: EventRecord) => boolean;
 }
 
-interface BlockChange {
-  stringId: number;
-  block: number;
-  values: Record<string, number | string | null>;
-}
+const BLOCK_POINTS = POINTS.filter((p) => p.scope === "block");
+if (BLOCK_POINTS.length > 32) throw new Error("live: a block's changed points are kept as 32 bits");
+const BLOCK_POINT_BIT = new Map(BLOCK_POINTS.map((p, i) => [p.id, 1 << i]));
 
 export class LiveHub {
   private readonly clients = new Set<Client>();
-  private pendingBlocks = new Map<number, BlockChange>();
+  /**
+   * Blocks changed since the last message: their rows, and per row one bit per block point. The values are read
+   * from the latest snapshot when the message goes out (latest value wins), so nothing is kept per change.
+   */
+  private readonly changedRows: number[] = [];
+  private readonly changedPoints: Uint32Array;
+  private readonly stringOfRow: Int32Array;
   private alarmsChanged = false;
   private latest: PlantSnapshot | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -45,6 +50,10 @@ export class LiveHub {
       defer: (cleanup: () => void) => void;
     },
   ) {
+    const { topology } = options.model.current();
+    this.changedPoints = new Uint32Array(topology.blockCount);
+    this.stringOfRow = new Int32Array(topology.blockCount);
+    for (const x of topology.strings) this.stringOfRow.fill(x.index, x.firstBlockRow, x.firstBlockRow + x.blockCount);
     options.defer(options.changes.on("snapshot", (snapshot, delta) => this.onSnapshot(snapshot, delta)));
     options.defer(options.changes.on("event", (record) => this.onEvent(record)));
     this.heartbeat = setInterval(() => this.broadcast(": keep-alive\n\n"), HEARTBEAT_MS);
@@ -82,21 +91,33 @@ export class LiveHub {
   private onSnapshot(snapshot: PlantSnapshot, delta: ModelDelta): void {
     if (this.clients.size === 0) return;
     this.latest = snapshot;
-    const { strings } = snapshot.topology;
     for (const change of delta.changes) {
       if (change.scope !== "block") continue;
-      const s = strings.find((x) => change.row >= x.firstBlockRow && change.row < x.firstBlockRow + x.blockCount);
-      const point = pointById(change.point);
-      if (!s || !point) continue;
-      let entry = this.pendingBlocks.get(change.row);
-      if (!entry) {
-        entry = { stringId: s.id, block: change.row - s.firstBlockRow + 1, values: {} };
-        this.pendingBlocks.set(change.row, entry);
-      }
-      entry.values[fieldOf(point)] = jsonValue(point, change.value);
+      const bit = BLOCK_POINT_BIT.get(change.point) ?? 0;
+      const before = this.changedPoints[change.row];
+      if (before === undefined || bit === 0) continue;
+      if (before === 0) this.changedRows.push(change.row);
+      this.changedPoints[change.row] = before | bit;
     }
     if (delta.alarmsChanged) this.alarmsChanged = true;
     this.schedule();
+  }
+
+  /** The changed blocks' latest values, and forgets them. */
+  private takeChangedBlocks(snapshot: PlantSnapshot): Record<string, unknown>[] {
+    const { strings } = snapshot.topology;
+    const blocks = this.changedRows.map((row) => {
+      const s = strings[this.stringOfRow[row] ?? 0] as StringInfo;
+      const mask = this.changedPoints[row] ?? 0;
+      this.changedPoints[row] = 0;
+      const values: Record<string, number | string | null> = {};
+      BLOCK_POINTS.forEach((point, i) => {
+        if (mask & (1 << i)) values[fieldOf(point)] = jsonValue(point, snapshot.value(point.id as PointId, row));
+      });
+      return { stringId: s.id, block: row - s.firstBlockRow + 1, values };
+    });
+    this.changedRows.length = 0;
+    return blocks;
   }
 
   private schedule(): void {
@@ -111,10 +132,8 @@ export class LiveHub {
     if (!snapshot) return;
     this.lastSent = Date.now();
     this.broadcastEvent("plant", plantJson(snapshot));
-    if (this.pendingBlocks.size > 0) {
-      this.broadcastEvent("blocks", { version: snapshot.version, blocks: [...this.pendingBlocks.values()] });
-      this.pendingBlocks = new Map();
-    }
+    if (this.changedRows.length > 0)
+      this.broadcastEvent("blocks", { version: snapshot.version, blocks: this.takeChangedBlocks(snapshot) });
     if (this.alarmsChanged) {
       this.alarmsChanged = false;
       this.broadcastEvent("alarms", { version: snapshot.version, alarms: snapshot.alarms });
