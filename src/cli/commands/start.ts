@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { setFlagsFromString } from "node:v8";
 import { type Gateway, startGateway } from "../../app/gateway.js";
 import { createLogger } from "../../app/logger.js";
 import { plantSummary } from "../../app/summary.js";
@@ -10,6 +11,11 @@ export const startCommand: CliCommand = {
   summary: "start the gateway (default config: config/demo.yaml, the built-in simulator)",
   usage: "bmsgw start [--config FILE]",
   async run(args) {
+    // The gateway commits the model after every device read; V8 learned that those short-lived objects (model
+    // changes, queued rows) often survived a young collection and began allocating them straight in the old
+    // generation, where they piled up as garbage between full collections: RSS swung 250-350 MB at 10,000 blocks.
+    // Measured with bench/plant: promoted garbage 49 MB -> 7 MB per 40 s. Set before the gateway allocates.
+    setFlagsFromString("--no-allocation-site-pretenuring");
     const { values } = parseArgs({ args, options: { config: { type: "string", short: "c" } } });
     const file = configPath(values.config);
     const config = loadConfigOrReport(file);
