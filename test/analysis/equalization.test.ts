@@ -141,7 +141,8 @@ describe("equalization when the gateway stops", () => {
     } finally {
       await gateway.close();
     }
-    const [truth] = gateway.simulator?.control.status("1/3") as [{ block: { equalizing: boolean } }];
+    const simulator = gateway.simulator ?? assert.fail("the test gateway runs the simulator");
+    const [truth] = simulator.control.status("1/3") as [{ block: { equalizing: boolean } }];
     assert.equal(truth.block.equalizing, false, "the simulated probe's bypass is off after the gateway stopped");
   });
 });
