@@ -14,7 +14,7 @@ export const startCommand: CliCommand = {
     // The gateway commits the model after every device read; V8 learned that those short-lived objects (model
     // changes, queued rows) often survived a young collection and began allocating them straight in the old
     // generation, where they piled up as garbage between full collections: RSS swung 250-350 MB at 10,000 blocks.
-    // Measured with bench/plant: promoted garbage 49 MB -> 7 MB per 40 s. Set before the gateway allocates.
+    // Measured with bench/plant: promoted garbage 49 MB -> 7-31 MB per 40 s, RSS flat. Set before anything allocates.
     setFlagsFromString("--no-allocation-site-pretenuring");
     const { values } = parseArgs({ args, options: { config: { type: "string", short: "c" } } });
     const file = configPath(values.config);
