@@ -94,6 +94,11 @@ const low = (value: number, limit: number, deadband: number, active: boolean): V
  * lifecycle raised → acknowledged → cleared with deadbands, raise/clear delays, latching and suppression windows.
  * Work per commit is proportional to the strings that changed plus the alarms in progress, not the plant size.
  */
+/** Threshold groups that carry their own deadband. */
+type BandedGroup = {
+  [K in keyof EffectiveThresholds]: EffectiveThresholds[K] extends { readonly deadband: number } ? K : never;
+}[keyof EffectiveThresholds];
+
 export class AlarmEngine {
   private readonly topology: PlantTopology;
   private readonly now: () => number;
@@ -219,6 +224,21 @@ export class AlarmEngine {
         return compare(out.value, out.threshold, deadband(t), active);
       };
     };
+    /** A level test against one limit of a threshold group, with the group's deadband. */
+    const banded = <G extends BandedGroup>(
+      point: PointId,
+      direction: "high" | "low",
+      thresholds: (row: number) => EffectiveThresholds,
+      group: G,
+      limit: keyof EffectiveThresholds[G],
+    ): Rule["test"] =>
+      level(
+        point,
+        direction,
+        thresholds,
+        (t) => t[group][limit] as number,
+        (t) => t[group].deadband,
+      );
     const flag = (point: PointId, when: (v: number) => boolean): Rule["test"] => {
       return (row, _active, out) => {
         if (!good(point, row)) return UNKNOWN;
@@ -239,84 +259,14 @@ export class AlarmEngine {
       };
     };
     const v = "block.voltage";
-    add(
-      "block-voltage-high",
-      "V",
-      level(
-        v,
-        "high",
-        bt,
-        (t) => t.blockVoltage.highWarning,
-        (t) => t.blockVoltage.deadband,
-      ),
-    );
-    add(
-      "block-voltage-high-alarm",
-      "V",
-      level(
-        v,
-        "high",
-        bt,
-        (t) => t.blockVoltage.highAlarm,
-        (t) => t.blockVoltage.deadband,
-      ),
-    );
-    add(
-      "block-voltage-low",
-      "V",
-      level(
-        v,
-        "low",
-        bt,
-        (t) => t.blockVoltage.lowWarning,
-        (t) => t.blockVoltage.deadband,
-      ),
-    );
-    add(
-      "block-voltage-low-alarm",
-      "V",
-      level(
-        v,
-        "low",
-        bt,
-        (t) => t.blockVoltage.lowAlarm,
-        (t) => t.blockVoltage.deadband,
-      ),
-    );
+    add("block-voltage-high", "V", banded(v, "high", bt, "blockVoltage", "highWarning"));
+    add("block-voltage-high-alarm", "V", banded(v, "high", bt, "blockVoltage", "highAlarm"));
+    add("block-voltage-low", "V", banded(v, "low", bt, "blockVoltage", "lowWarning"));
+    add("block-voltage-low-alarm", "V", banded(v, "low", bt, "blockVoltage", "lowAlarm"));
     const temp = "block.temperature";
-    add(
-      "block-temperature-high",
-      "°C",
-      level(
-        temp,
-        "high",
-        bt,
-        (t) => t.blockTemperature.highWarning,
-        (t) => t.blockTemperature.deadband,
-      ),
-    );
-    add(
-      "block-temperature-high-alarm",
-      "°C",
-      level(
-        temp,
-        "high",
-        bt,
-        (t) => t.blockTemperature.highAlarm,
-        (t) => t.blockTemperature.deadband,
-      ),
-    );
-    add(
-      "block-temperature-low",
-      "°C",
-      level(
-        temp,
-        "low",
-        bt,
-        (t) => t.blockTemperature.low,
-        (t) => t.blockTemperature.deadband,
-      ),
-    );
+    add("block-temperature-high", "°C", banded(temp, "high", bt, "blockTemperature", "highWarning"));
+    add("block-temperature-high-alarm", "°C", banded(temp, "high", bt, "blockTemperature", "highAlarm"));
+    add("block-temperature-low", "°C", banded(temp, "low", bt, "blockTemperature", "low"));
     add("block-ambient-difference", "°C", (row, active, out) => {
       if (!good(temp, row) || !good("system.ambientTemperature", 0)) return UNKNOWN;
       const t = bt(row);
@@ -374,28 +324,8 @@ export class AlarmEngine {
       out.threshold = -t.current;
       return low(out.value, -t.current, t.deadband, active);
     });
-    add(
-      "string-voltage-high",
-      "V",
-      level(
-        "string.voltage",
-        "high",
-        st,
-        (t) => t.stringVoltage.high,
-        (t) => t.stringVoltage.deadband,
-      ),
-    );
-    add(
-      "string-voltage-low",
-      "V",
-      level(
-        "string.voltage",
-        "low",
-        st,
-        (t) => t.stringVoltage.low,
-        (t) => t.stringVoltage.deadband,
-      ),
-    );
+    add("string-voltage-high", "V", banded("string.voltage", "high", st, "stringVoltage", "high"));
+    add("string-voltage-low", "V", banded("string.voltage", "low", st, "stringVoltage", "low"));
     add("string-voltage-imbalance", "V", (row, active, out) => {
       if (!good("string.blockVoltageMax", row) || !good("string.blockVoltageMin", row)) return UNKNOWN;
       const t = st(row).imbalance;
@@ -403,17 +333,7 @@ export class AlarmEngine {
       out.threshold = t.high;
       return high(out.value, t.high, t.deadband, active);
     });
-    add(
-      "string-soc-low",
-      "%",
-      level(
-        "string.soc",
-        "low",
-        st,
-        (t) => t.soc.low,
-        (t) => t.soc.deadband,
-      ),
-    );
+    add("string-soc-low", "%", banded("string.soc", "low", st, "soc", "low"));
     add("string-current-high", "A", (row, active, out) => {
       if (!good("string.current", row)) return UNKNOWN;
       const t = st(row).current;
@@ -424,13 +344,7 @@ export class AlarmEngine {
     add(
       "load-disconnect-prealarm",
       "V",
-      level(
-        "string.blockVoltageMin",
-        "low",
-        st,
-        (t) => t.blockVoltage.loadDisconnectPrealarm,
-        (t) => t.blockVoltage.deadband,
-      ),
+      banded("string.blockVoltageMin", "low", st, "blockVoltage", "loadDisconnectPrealarm"),
     );
     add(
       "load-disconnect-tripped",
