@@ -259,8 +259,7 @@ export class ModelStore implements WorkingModel {
       failures: 0,
       consecutiveFailures: 0,
     }));
-    this.blockString = new Int32Array(topology.blockCount);
-    for (const s of topology.strings) this.blockString.fill(s.index, s.firstBlockRow, s.firstBlockRow + s.blockCount);
+    this.blockString = topology.stringOfBlock;
     this.current = new Snapshot(0, Date.now(), topology, frozen, [...this.deviceStates], [], EMPTY_SUMMARY);
   }
 

@@ -37,6 +37,8 @@ export interface PlantTopology {
   readonly site: SiteConfig;
   readonly strings: readonly StringInfo[];
   readonly blockCount: number;
+  /** The string index of every block row (per-block work looks its string up without a search). */
+  readonly stringOfBlock: Int32Array;
   readonly devices: readonly DeviceInfo[];
   readonly buses: readonly string[];
 }
@@ -102,7 +104,16 @@ export function buildTopology(config: CoreConfig): PlantTopology {
       profile: mustProfile(config.environment.profile),
       role: { kind: "environment" },
     });
-  return { site: config.site, strings, blockCount: row, devices, buses: config.buses.map((b) => b.id) };
+  const stringOfBlock = new Int32Array(row);
+  for (const x of strings) stringOfBlock.fill(x.index, x.firstBlockRow, x.firstBlockRow + x.blockCount);
+  return {
+    site: config.site,
+    strings,
+    blockCount: row,
+    stringOfBlock,
+    devices,
+    buses: config.buses.map((b) => b.id),
+  };
 }
 
 /** Finds a string by its configured id. */

@@ -130,8 +130,7 @@ export class AlarmEngine {
     this.config = options.config;
     this.now = options.now ?? Date.now;
     this.nextAlarmId = options.firstAlarmId ?? 1;
-    this.blockString = new Int32Array(topology.blockCount);
-    for (const s of topology.strings) this.blockString.fill(s.index, s.firstBlockRow, s.firstBlockRow + s.blockCount);
+    this.blockString = topology.stringOfBlock;
     this.resolveAllThresholds();
     this.baselines = options.baselines ?? new Float64Array(topology.blockCount).fill(Number.NaN);
     this.suppressUntil = new Float64Array(topology.strings.length);

@@ -116,8 +116,7 @@ class Analysis {
         healthDirty: true,
       };
     });
-    this.blockString = new Int32Array(topology.blockCount);
-    for (const s of topology.strings) this.blockString.fill(s.index, s.firstBlockRow, s.firstBlockRow + s.blockCount);
+    this.blockString = topology.stringOfBlock;
     this.history = Array.from({ length: topology.blockCount }, () => []);
     this.lastLogged = new Float64Array(topology.blockCount).fill(Number.NaN);
     this.blockStates = Array.from({ length: topology.blockCount }, () => ({

@@ -33,7 +33,6 @@ export class LiveHub {
    */
   private readonly changedRows: number[] = [];
   private readonly changedPoints: Uint32Array;
-  private readonly stringOfRow: Int32Array;
   private alarmsChanged = false;
   private latest: PlantSnapshot | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -52,8 +51,6 @@ export class LiveHub {
   ) {
     const { topology } = options.model.current();
     this.changedPoints = new Uint32Array(topology.blockCount);
-    this.stringOfRow = new Int32Array(topology.blockCount);
-    for (const x of topology.strings) this.stringOfRow.fill(x.index, x.firstBlockRow, x.firstBlockRow + x.blockCount);
     options.defer(options.changes.on("snapshot", (snapshot, delta) => this.onSnapshot(snapshot, delta)));
     options.defer(options.changes.on("event", (record) => this.onEvent(record)));
     this.heartbeat = setInterval(() => this.broadcast(": keep-alive\n\n"), HEARTBEAT_MS);
@@ -105,9 +102,9 @@ export class LiveHub {
 
   /** The changed blocks' latest values, and forgets them. */
   private takeChangedBlocks(snapshot: PlantSnapshot): Record<string, unknown>[] {
-    const { strings } = snapshot.topology;
+    const { strings, stringOfBlock } = snapshot.topology;
     const blocks = this.changedRows.map((row) => {
-      const s = strings[this.stringOfRow[row] ?? 0] as StringInfo;
+      const s = strings[stringOfBlock[row] ?? 0] as StringInfo;
       const mask = this.changedPoints[row] ?? 0;
       this.changedPoints[row] = 0;
       const values: Record<string, number | string | null> = {};
